@@ -1,0 +1,3 @@
+"""The Signage billboard player."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Implementations of the ports: database, files, rendering, signing, clock."""

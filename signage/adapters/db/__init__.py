@@ -1,0 +1,1 @@
+"""SQLAlchemy persistence: engine, tables, repositories and the unit of work."""

@@ -1,0 +1,79 @@
+"""The SQLAlchemy unit of work: one connection, one transaction, rollback by default."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from signage.adapters.db.repositories import (
+    SqlAuditRepository,
+    SqlLocationRepository,
+    SqlTokenRepository,
+    SqlUserRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Opens a transaction on enter; only `commit()` makes its writes stick."""
+
+    users: SqlUserRepository
+    tokens: SqlTokenRepository
+    locations: SqlLocationRepository
+    audit: SqlAuditRepository
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine
+        self.readonly = readonly
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        conn = self.engine.connect()
+        if self.readonly:
+            conn = conn.execution_options(sqlite_begin="DEFERRED")
+        conn.begin()
+        self._conn = conn
+        self.users = SqlUserRepository(conn)
+        self.tokens = SqlTokenRepository(conn)
+        self.locations = SqlLocationRepository(conn)
+        self.audit = SqlAuditRepository(conn)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection (for adapters that need raw access)."""
+        assert self._conn is not None, "unit of work is not open"
+        return self._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self.connection
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        """Make the writes of this unit of work durable."""
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        """Discard the writes of this unit of work."""
+        self.connection.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """Callable that opens units of work on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly)

@@ -1,0 +1,296 @@
+"""The `signage` command: migrate, serve, worker, users, import, backup, restore."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from signage.config import ConfigError, Settings, load_settings
+from signage.domain.errors import SignageError
+
+SYSTEM_ACTOR = "system"
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+def _services(ctx: click.Context) -> Any:
+    if "services" not in ctx.obj:
+        from signage.bootstrap import build_services
+
+        ctx.obj["services"] = build_services(_settings(ctx))
+    return ctx.obj["services"]
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    default=lambda: os.environ.get("SIGNAGE_CONFIG", "config.yaml"),
+    show_default="config.yaml or $SIGNAGE_CONFIG",
+    help="Configuration file.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str) -> None:
+    """Signage control server."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        ctx.obj = {"settings": load_settings(config_path)}
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply database migrations."""
+    from signage.adapters.db.migrate import current_revision, upgrade
+
+    engine = _services(ctx).engine
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_file(ctx: click.Context, path: Path) -> None:
+    """Import a campaign file (idempotent)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise click.ClickException(f"{path.name} is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise click.ClickException(f"{path.name} must hold a mapping")
+    try:
+        report = _services(ctx).imports.import_campaign(SYSTEM_ACTOR, document)
+    except SignageError as exc:
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    click.echo(
+        f"locations: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+
+
+DEMO_USERS = (
+    ("admin", "Administrator", ["admin"]),
+    ("staff", "Campaign staff", ["staff"]),
+    ("approver", "Approver", ["approver"]),
+    ("auditor", "Auditor", ["auditor"]),
+)
+
+
+@cli.command("seed-demo")
+@click.pass_context
+def seed_demo(ctx: click.Context) -> None:
+    """On first start: demo accounts and the Dushanbe campaign; later: a reminder."""
+    services = _services(ctx)
+    settings = _settings(ctx)
+    login_file = settings.path("instance/demo-logins.txt")
+    if services.users.list_users():
+        if login_file.exists():
+            click.echo(f"Demo logins (created on first start) are in {login_file}:")
+            click.echo(login_file.read_text(encoding="utf-8"))
+        return
+    lines = []
+    for username, name, roles in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        services.users.create_user(SYSTEM_ACTOR, username, password, roles, name)
+        lines.append(f"  {username:<9} {password}   ({', '.join(roles)})")
+    login_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    demo = Path(settings.base_dir) / "playlists" / "dushanbe-2022.yaml"
+    if demo.exists():
+        ctx.invoke(import_file, path=demo)
+    click.echo("Demo accounts created (username, password):")
+    click.echo("\n".join(lines))
+    click.echo(f"(kept in {login_file}, readable by you only)")
+
+
+@cli.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Serve the web application with waitress."""
+    from waitress import serve as waitress_serve
+
+    from signage import create_app
+
+    settings = _settings(ctx)
+    app = create_app(services=_services(ctx))
+    click.echo(f"Signage listening on http://{settings.server.host}:{settings.server.port}/")
+    waitress_serve(app, host=settings.server.host, port=settings.server.port, threads=8)
+
+
+@cli.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run the worker: periodic jobs while holding the scheduler lease."""
+    from signage.jobs.runner import Worker
+
+    runner = Worker(_services(ctx))
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Migrate, seed the demo on first start, then serve with one worker (Ctrl-C stops both)."""
+    ctx.invoke(migrate)
+    ctx.invoke(seed_demo)
+    config = ctx.find_root().params["config_path"]
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "signage", "--config", config, "worker"]
+    )
+    try:
+        ctx.invoke(serve)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        click.echo("Signage stopped.")
+
+
+@cli.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List accounts."""
+    for user in _services(ctx).users.list_users():
+        roles = ",".join(sorted(r.value for r in user.roles))
+        state = "enabled" if user.active else "disabled"
+        click.echo(f"{user.id}\t{user.username}\t{roles}\t{state}\t{user.display_name}")
+
+
+def _user_id(ctx: click.Context, username: str) -> int:
+    for user in _services(ctx).users.list_users():
+        if user.username == username.lower():
+            return int(user.id)
+    raise click.ClickException(f"no user named '{username}'")
+
+
+def _guard(call: Any) -> Any:
+    try:
+        return call()
+    except SignageError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="admin, staff, approver, auditor"
+)
+@click.option("--name", "display_name", default="")
+@click.password_option(help="Prompted for when not given.")
+@click.pass_context
+def users_create(
+    ctx: click.Context, username: str, roles: tuple[str, ...], display_name: str, password: str
+) -> None:
+    """Create an account."""
+    svc = _services(ctx).users
+    user = _guard(lambda: svc.create_user(SYSTEM_ACTOR, username, password, roles, display_name))
+    click.echo(f"created user {user.username} (id {user.id})")
+
+
+@users.command("set-roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True)
+@click.pass_context
+def users_set_roles(ctx: click.Context, username: str, roles: tuple[str, ...]) -> None:
+    """Replace an account's roles."""
+    svc = _services(ctx).users
+    uid = _user_id(ctx, username)
+    _guard(lambda: svc.update_user(SYSTEM_ACTOR, uid, roles=list(roles)))
+    click.echo(f"{username}: roles set to {', '.join(roles)}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Disable an account (it can no longer log in or use its tokens)."""
+    svc = _services(ctx).users
+    uid = _user_id(ctx, username)
+    _guard(lambda: svc.update_user(SYSTEM_ACTOR, uid, active=False))
+    click.echo(f"{username}: disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+def users_enable(ctx: click.Context, username: str) -> None:
+    """Enable an account again."""
+    svc = _services(ctx).users
+    uid = _user_id(ctx, username)
+    _guard(lambda: svc.update_user(SYSTEM_ACTOR, uid, active=True))
+    click.echo(f"{username}: enabled")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.password_option(help="Prompted for when not given.")
+@click.pass_context
+def users_reset_password(ctx: click.Context, username: str, password: str) -> None:
+    """Set a new password."""
+    svc = _services(ctx).users
+    uid = _user_id(ctx, username)
+    _guard(lambda: svc.reset_password(SYSTEM_ACTOR, uid, password))
+    click.echo(f"{username}: password reset")
+
+
+@cli.command()
+@click.pass_context
+def backup(ctx: click.Context) -> None:
+    """Make one backup now (SQLite database and secret files)."""
+    from signage.jobs.tasks import backup as run_backup
+
+    result = _guard(lambda: run_backup(_services(ctx)))
+    click.echo(f"backup written to {result.path} ({', '.join(result.files)})")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def restore(ctx: click.Context, path: Path, yes: bool) -> None:
+    """Restore a backup folder over the current database (stop the server first)."""
+    from signage.adapters.backup import restore_backup
+    from signage.jobs.tasks import secret_files
+
+    services = _services(ctx)
+    if not yes:
+        click.confirm(f"Replace the current database with {path.name}?", abort=True)
+    services.engine.dispose()
+    _guard(lambda: restore_backup(path, _settings(ctx).database_url, secret_files(services)))
+    click.echo(f"restored {path.name}")
+
+
+def main() -> None:
+    """Entry point of the `signage` command."""
+    cli(prog_name="signage")

@@ -1,0 +1,1 @@
+"""Pure domain model: value objects and rules, standard library only."""

@@ -1,0 +1,1 @@
+"""Periodic jobs (as data) and the worker process that runs them."""

@@ -1,0 +1,1 @@
+"""Use cases: primitives in, domain objects out; each owns one unit of work."""

@@ -1,0 +1,141 @@
+"""What the services need from the outside world, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from signage.domain.audit import AuditEvent, StoredAuditEvent
+from signage.domain.locations import Location, LocationSpec
+from signage.domain.users import ApiToken, Role, User
+
+
+class Clock(Protocol):
+    """The source of the current instant (aware UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes and checks passwords with a current algorithm."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class UserRepository(Protocol):
+    def add(
+        self,
+        username: str,
+        display_name: str,
+        roles: frozenset[Role],
+        password_hash: str,
+        at: datetime,
+    ) -> User: ...
+
+    def get(self, user_id: int) -> User | None: ...
+
+    def by_username(self, username: str) -> User | None: ...
+
+    def password_hash(self, user_id: int) -> str: ...
+
+    def list(self) -> Sequence[User]: ...
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        display_name: str | None = None,
+        roles: frozenset[Role] | None = None,
+        active: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User: ...
+
+    def count(self) -> int: ...
+
+
+class TokenRepository(Protocol):
+    def add(
+        self, user_id: int, name: str, token_hash: str, prefix: str, at: datetime
+    ) -> ApiToken: ...
+
+    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    def get(self, token_id: int) -> ApiToken | None: ...
+
+    def list_for(self, user_id: int) -> Sequence[ApiToken]: ...
+
+    def revoke(self, token_id: int, at: datetime) -> None: ...
+
+    def touch(self, token_id: int, at: datetime) -> None: ...
+
+
+class LocationRepository(Protocol):
+    def add(self, spec: LocationSpec, at: datetime) -> Location: ...
+
+    def get(self, location_id: int) -> Location | None: ...
+
+    def by_name(self, name: str) -> Location | None: ...
+
+    def list(self) -> Sequence[Location]: ...
+
+    def update(self, location_id: int, spec: LocationSpec, at: datetime) -> Location: ...
+
+    def delete(self, location_id: int) -> None: ...
+
+    def references(self, location_id: int) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Narrows an audit listing; None means any."""
+
+    actor: str | None = None
+    object_type: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 200
+    offset: int = 0
+
+
+class AuditRepository(Protocol):
+    def append(self, event: AuditEvent, at: datetime) -> StoredAuditEvent: ...
+
+    def list(self, audit_filter: AuditFilter) -> Sequence[StoredAuditEvent]: ...
+
+    def count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction; leaving the block without `commit()` rolls it back."""
+
+    users: UserRepository
+    tokens: TokenRepository
+    locations: LocationRepository
+    audit: AuditRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work; `readonly` ones never take the write lock."""
+
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...

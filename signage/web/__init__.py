@@ -1,0 +1,22 @@
+"""The Flask layer: blueprints, access policies, error mapping, templates."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from signage.web import api_v1, audit, auth, dashboard, locations, users
+from signage.web.errors import register_error_handlers
+
+
+def init_web(app: Flask, login_rate_limit: str) -> None:
+    """Register every blueprint, CSRF protection, login and the OpenAPI document."""
+    csrf = CSRFProtect(app)
+    for module in (auth, dashboard, users, locations, audit):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_v1.docs)
+    # The API authenticates by bearer token only, never by cookie, so CSRF cannot apply.
+    csrf.exempt(api_v1.bp)
+    auth.init_auth(app, login_rate_limit)
+    register_error_handlers(app)
