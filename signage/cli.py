@@ -84,6 +84,7 @@ def import_file(ctx: click.Context, path: Path) -> None:
     )
 
 
+DEMO_FILE = Path("playlists") / "dushanbe-2022.yaml"
 DEMO_USERS = (
     ("admin", "Administrator", ["admin"]),
     ("staff", "Campaign staff", ["staff"]),
@@ -113,7 +114,9 @@ def seed_demo(ctx: click.Context) -> None:
     fd = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
-    demo = Path(settings.base_dir) / "playlists" / "dushanbe-2022.yaml"
+    demo = Path(settings.base_dir) / DEMO_FILE
+    if not demo.exists():  # a config kept elsewhere: use the checkout's copy
+        demo = Path(__file__).resolve().parents[1] / DEMO_FILE
     if demo.exists():
         ctx.invoke(import_file, path=demo)
     click.echo("Demo accounts created (username, password):")

@@ -103,6 +103,8 @@ def restore_backup(backup: Path, database_url: str, secret_files: list[Path]) ->
     conn = sqlite3.connect(copy)
     try:
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        check = str(exc)
     finally:
         conn.close()
     if check != "ok":

@@ -58,6 +58,10 @@ class DailyWindow:
             raise ValidationError(field, f"'{text}' is not a window like 08:00-22:00")
         start = parse_clock(parts[0], field)
         end = parse_clock(parts[1], field, allow_24=True)
+        if end == start:
+            raise ValidationError(
+                field, "start and end are equal; write 00:00-24:00 for the whole day"
+            )
         if end == 0:
             end = MINUTES_PER_DAY
         try:

@@ -36,7 +36,8 @@ def _reshape_validation_error(req: Any, resp: Any, req_validation_error: Any, *_
         return
     details = req_validation_error.errors(include_url=False, include_input=False)
     first = details[0] if details else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ())]
+    # pydantic marks a bad mapping key with a trailing "[key]"; the key itself is the field.
+    loc = [str(p) for p in first.get("loc", ()) if p != "[key]"]
     body = {
         "error": "validation",
         "field": ".".join(loc) or None,

@@ -1,0 +1,184 @@
+"""Time for the player: injectable clocks and the correction to the server's time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+SERVER_TIME_HEADER = "Signage-Server-Time"
+# `Date` is truncated to whole seconds, so the true instant lies in [s, s + 1 s): aim at the middle.
+_DATE_HEADER_CENTRE_MS = 500
+
+
+class Clock(Protocol):
+    """A source of wall time and monotonic time in milliseconds."""
+
+    def wall_ms(self) -> int:
+        """Milliseconds since the epoch by the device's own (possibly wrong) clock."""
+        ...
+
+    def monotonic_ms(self) -> int:
+        """Milliseconds on a clock that never jumps; only differences mean anything."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
+
+
+class SystemClock:
+    """The real clocks of the machine."""
+
+    def wall_ms(self) -> int:
+        """Milliseconds since the epoch by the system clock."""
+        return time.time_ns() // 1_000_000
+
+    def monotonic_ms(self) -> int:
+        """Milliseconds by the system's monotonic clock."""
+        return time.monotonic_ns() // 1_000_000
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in real time."""
+        time.sleep(seconds)
+
+
+class AcceleratedClock:
+    """A clock running `factor` times faster than real time, for long tests in short runs.
+
+    Several components (player, fake server) share one origin so they agree on the time:
+    pass the same `origin_ms` and `real_origin_ns` to each, or share the instance.
+    """
+
+    def __init__(self, factor: float, origin_ms: int, real_origin_ns: int | None = None) -> None:
+        if factor <= 0:
+            raise ValueError("factor must be positive")
+        self.factor = factor
+        self.origin_ms = origin_ms
+        self.real_origin_ns = time.monotonic_ns() if real_origin_ns is None else real_origin_ns
+
+    def _elapsed_ms(self) -> int:
+        return int((time.monotonic_ns() - self.real_origin_ns) * self.factor) // 1_000_000
+
+    def wall_ms(self) -> int:
+        """The origin plus accelerated elapsed time."""
+        return self.origin_ms + self._elapsed_ms()
+
+    def monotonic_ms(self) -> int:
+        """Accelerated elapsed time since the shared origin."""
+        return self._elapsed_ms()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of accelerated time (`seconds / factor` of real time)."""
+        time.sleep(max(0.0, seconds) / self.factor)
+
+
+class ManualClock:
+    """A clock that moves only when told to; `sleep` advances it at once."""
+
+    def __init__(self, wall_ms: int, monotonic_ms: int = 0) -> None:
+        self._wall = wall_ms
+        self._mono = monotonic_ms
+        self._lock = threading.Lock()
+
+    def wall_ms(self) -> int:
+        """The current manual wall time."""
+        return self._wall
+
+    def monotonic_ms(self) -> int:
+        """The current manual monotonic time."""
+        return self._mono
+
+    def sleep(self, seconds: float) -> None:
+        """Advance both clocks by `seconds`."""
+        self.advance(round(seconds * 1000))
+
+    def advance(self, ms: int) -> None:
+        """Advance both clocks by `ms`."""
+        with self._lock:
+            self._wall += ms
+            self._mono += ms
+
+    def set_wall(self, wall_ms: int) -> None:
+        """Make the wall clock jump (as an unset RTC or a manual change would)."""
+        self._wall = wall_ms
+
+
+def server_time_ms(headers: Mapping[str, str]) -> int | None:
+    """The server's time from `Signage-Server-Time` (ms), else from `Date`; None if absent."""
+    precise = headers.get(SERVER_TIME_HEADER)
+    if precise is not None:
+        try:
+            return int(precise.strip())
+        except ValueError:
+            pass
+    date = headers.get("Date")
+    if date is None:
+        return None
+    try:
+        parsed = parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        # RFC 9110 dates are GMT; a zone-less parse means a malformed header.
+        return None
+    return int(parsed.timestamp()) * 1000 + _DATE_HEADER_CENTRE_MS
+
+
+class CorrectedClock:
+    """The player's best estimate of the server's time, and whether it has been checked.
+
+    After a start the estimate is the later of (device clock + last offset) and the last
+    known time: without a real-time clock the device clock restarts in the past, and the
+    last known time plus monotonic time is all there is. It stays unverified until a
+    server response is observed.
+    """
+
+    def __init__(
+        self, clock: Clock, *, last_known_ms: int | None = None, last_offset_ms: int = 0
+    ) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._anchor_mono = clock.monotonic_ms()
+        estimate = clock.wall_ms() + last_offset_ms
+        self._anchor_ms = estimate if last_known_ms is None else max(estimate, last_known_ms)
+        self._verified = False
+        self.last_round_trip_ms: int | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True once the time has been checked against the server since this start."""
+        return self._verified
+
+    def now_ms(self) -> int:
+        """Clock-corrected milliseconds since the epoch (UTC)."""
+        with self._lock:
+            return self._anchor_ms + (self.clock.monotonic_ms() - self._anchor_mono)
+
+    def offset_ms(self) -> int:
+        """Corrected time minus the device's wall clock (what records report)."""
+        return self.now_ms() - self.clock.wall_ms()
+
+    def observe(self, server_ms: int, sent_mono_ms: int, received_mono_ms: int) -> int:
+        """Take the server's time from a response; returns the new offset."""
+        # The server stamped its reply somewhere during the round trip: the midpoint halves
+        # the worst error.
+        midpoint = (sent_mono_ms + received_mono_ms) // 2
+        with self._lock:
+            self._anchor_ms = server_ms
+            self._anchor_mono = midpoint
+            self._verified = True
+            self.last_round_trip_ms = max(0, received_mono_ms - sent_mono_ms)
+        return self.offset_ms()
+
+    def observe_headers(
+        self, headers: Mapping[str, str], sent_mono_ms: int, received_mono_ms: int
+    ) -> bool:
+        """Observe the server time carried by response headers; False if there was none."""
+        server_ms = server_time_ms(headers)
+        if server_ms is None:
+            return False
+        self.observe(server_ms, sent_mono_ms, received_mono_ms)
+        return True

@@ -1,0 +1,131 @@
+"""Login, sessions, CSRF, cookie flags and the login rate limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import PASSWORD, build, csrf_from, login, make_app, make_settings, seed_users
+
+
+def test_anonymous_pages_answer_401_with_the_login_form(app: Any) -> None:
+    response = app.test_client().get("/locations")
+    assert response.status_code == 401
+    assert b'name="password"' in response.data
+
+
+def test_login_then_logout(app: Any) -> None:
+    client = app.test_client()
+    assert login(client, "staff").location == "/"
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 401
+
+
+def test_wrong_password_is_refused_with_a_message(app: Any) -> None:
+    response = app.test_client().post("/login", data={"username": "staff", "password": "nope"})
+    assert response.status_code == 401
+    assert b"wrong username or password" in response.data
+
+
+def test_login_only_redirects_within_the_site(app: Any) -> None:
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={"username": "staff", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response.location == "/"
+    client.post("/logout")
+    response = client.post(
+        "/login", data={"username": "staff", "password": PASSWORD, "next": "/locations"}
+    )
+    assert response.location == "/locations"
+
+
+def test_disabled_account_is_logged_out_at_its_next_request(app: Any) -> None:
+    client = app.test_client()
+    login(client, "staff")
+    svc = app.extensions["signage"]
+    staff = next(u for u in svc.users.list_users() if u.username == "staff")
+    svc.users.update_user("admin", staff.id, active=False)
+    assert client.get("/").status_code == 401
+
+
+def test_forms_need_the_csrf_token(tmp_path: Path) -> None:
+    services = build(make_settings(tmp_path))
+    seed_users(services)
+    app = make_app(services, csrf=True)
+    client = app.test_client()
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+    token = csrf_from(client.get("/login").data)
+    response = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    before = services.status.summary()
+    response = client.post(
+        "/locations/new", data={"name": "X", "screen_width": "5", "screen_height": "5"}
+    )
+    assert response.status_code == 400
+    assert b"CSRF" in response.data
+    assert services.status.summary() == before
+    services.engine.dispose()
+
+
+def test_session_cookie_flags(tmp_path: Path) -> None:
+    services = build(make_settings(tmp_path, server={"secure_cookies": True}))
+    seed_users(services)
+    client = make_app(services).test_client()
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+    services.engine.dispose()
+
+
+def test_login_is_rate_limited(tmp_path: Path) -> None:
+    services = build(make_settings(tmp_path, server={"login_rate_limit": "3 per minute"}))
+    seed_users(services)
+    client = make_app(services).test_client()
+    statuses = [
+        client.post("/login", data={"username": "admin", "password": "guess"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    # Even the right password waits out the limit.
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 429
+    services.engine.dispose()
+
+
+def test_api_tokens_page_shows_the_secret_once(app: Any) -> None:
+    client = app.test_client()
+    login(client, "auditor")
+    created = client.post("/account/tokens", data={"name": "exports"})
+    assert created.status_code == 201
+    assert b'id="new-token">sgn_' in created.data
+    listing = client.get("/account/tokens")
+    assert b"sgn_" in listing.data  # the prefix column
+    assert b'id="new-token"' not in listing.data
+
+
+def test_admin_manages_users_in_the_ui(app: Any) -> None:
+    client = app.test_client()
+    login(client, "admin")
+    bad = client.post("/users", data={"username": "x", "password": PASSWORD, "roles": ["staff"]})
+    assert bad.status_code == 422
+    assert b"lower-case letters" in bad.data
+    ok = client.post(
+        "/users", data={"username": "zarina", "password": PASSWORD, "roles": ["approver"]}
+    )
+    assert ok.status_code == 303
+    assert b"zarina" in client.get("/users").data
+    svc = app.extensions["signage"]
+    zarina = next(u for u in svc.users.list_users() if u.username == "zarina")
+    client.post(f"/users/{zarina.id}", data={"display_name": "Zarina", "roles": ["auditor"]})
+    assert svc.users.get_user(zarina.id).active is False  # unticked "Enabled"
+    short = client.post(f"/users/{zarina.id}/password", data={"reset-password": "short"})
+    assert short.status_code == 422
+    assert b"at least 10 characters" in short.data
