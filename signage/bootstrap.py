@@ -10,12 +10,19 @@ from sqlalchemy import Engine
 from signage.adapters.clock import SystemClock
 from signage.adapters.db.engine import make_engine
 from signage.adapters.db.uow import SqlUnitOfWorkFactory
+from signage.adapters.media_store import MediaStore
 from signage.adapters.passwords import Argon2Hasher
+from signage.adapters.render.renderer import PillowMoviepyRenderer
 from signage.config import Settings
 from signage.services.audit import AuditServices
+from signage.services.creatives import CreativeServices, RenderDefaults
 from signage.services.imports import ImportServices
+from signage.services.library import QuoteServices, TemplateServices
+from signage.services.library_ports import Renderer
 from signage.services.locations import LocationServices
+from signage.services.media import MediaServices
 from signage.services.ports import Clock, PasswordHasher
+from signage.services.rendering import RenderQueue
 from signage.services.status import StatusServices
 from signage.services.users import UserServices
 
@@ -32,6 +39,11 @@ class Services:
     locations: LocationServices
     audit: AuditServices
     imports: ImportServices
+    quotes: QuoteServices
+    templates: TemplateServices
+    media: MediaServices
+    creatives: CreativeServices
+    render_queue: RenderQueue
     status: StatusServices
 
     @property
@@ -46,12 +58,19 @@ def build_services(
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
     engine: Engine | None = None,
+    renderer: Renderer | None = None,
 ) -> Services:
     """Create the engine and bind every service to its adapters."""
     engine = engine or make_engine(settings.database_url, settings.database.busy_timeout_ms)
     clock = clock or SystemClock()
     hasher = hasher or Argon2Hasher()
     uow_factory = SqlUnitOfWorkFactory(engine)
+    files = MediaStore(settings.path(settings.media.root))
+    renderer = renderer or PillowMoviepyRenderer(
+        settings.render.font_file, settings.render.font_families
+    )
+    defaults = RenderDefaults(settings.render.preset, settings.render.crf)
+    creatives = CreativeServices(uow_factory, clock, files, renderer, defaults)
     return Services(
         settings=settings,
         engine=engine,
@@ -61,5 +80,10 @@ def build_services(
         locations=LocationServices(uow_factory, clock, settings.schedule.default_timezone),
         audit=AuditServices(uow_factory),
         imports=ImportServices(uow_factory, clock, settings.schedule.default_timezone),
+        quotes=QuoteServices(uow_factory, clock),
+        templates=TemplateServices(uow_factory, clock),
+        media=MediaServices(uow_factory, files, clock, settings.media.max_upload_mb * 1024 * 1024),
+        creatives=creatives,
+        render_queue=RenderQueue(uow_factory, clock, creatives),
         status=StatusServices(uow_factory, clock),
     )

@@ -56,7 +56,7 @@ class PlayerSettings:
 class RenderSettings:
     fps: int = 25
     duration_seconds: float = 10.0
-    preset: str = "veryfast"
+    preset: str = "medium"
     crf: int = 20
     font_file: str = ""
     font_families: tuple[str, ...] = ("DejaVu Sans", "Noto Sans")

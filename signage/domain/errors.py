@@ -35,3 +35,11 @@ class AuthenticationError(SignageError):
 
 class PermissionDeniedError(SignageError):
     """The caller is known but its roles do not allow the action."""
+
+
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """Whether a number from a URL can be a row id at all (larger ones overflow databases)."""
+    return 0 < value <= MAX_ID

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from signage.domain.errors import ConflictError, NotFoundError, ValidationError
+from signage.domain.errors import ConflictError, NotFoundError, ValidationError, valid_id
 from signage.domain.locations import (
     Location,
     LocationSpec,
@@ -128,7 +128,7 @@ class LocationServices:
         """Replace a location's facts; takes effect from now on."""
         spec = location_spec_from(data, self.default_timezone)
         with self.uow_factory() as uow:
-            before = uow.locations.get(location_id)
+            before = uow.locations.get(location_id) if valid_id(location_id) else None
             if before is None:
                 raise NotFoundError(f"location {location_id} not found")
             clash = uow.locations.by_name(spec.name)
@@ -151,7 +151,7 @@ class LocationServices:
     def delete_location(self, actor: str, location_id: int) -> None:
         """Remove a location that nothing refers to."""
         with self.uow_factory() as uow:
-            location = uow.locations.get(location_id)
+            location = uow.locations.get(location_id) if valid_id(location_id) else None
             if location is None:
                 raise NotFoundError(f"location {location_id} not found")
             refs = uow.locations.references(location_id)
@@ -175,7 +175,7 @@ class LocationServices:
     def get_location(self, location_id: int) -> Location:
         """One location by id."""
         with self.uow_factory(readonly=True) as uow:
-            location = uow.locations.get(location_id)
+            location = uow.locations.get(location_id) if valid_id(location_id) else None
             if location is None:
                 raise NotFoundError(f"location {location_id} not found")
             return location

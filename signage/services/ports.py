@@ -11,6 +11,13 @@ from typing import Protocol, Self
 from signage.domain.audit import AuditEvent, StoredAuditEvent
 from signage.domain.locations import Location, LocationSpec
 from signage.domain.users import ApiToken, Role, User
+from signage.services.library_ports import (
+    AssetRepository,
+    CreativeRepository,
+    QuoteRepository,
+    RenderJobRepository,
+    TemplateRepository,
+)
 
 
 class Clock(Protocol):
@@ -120,6 +127,11 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     locations: LocationRepository
     audit: AuditRepository
+    assets: AssetRepository
+    quotes: QuoteRepository
+    templates: TemplateRepository
+    creatives: CreativeRepository
+    render_jobs: RenderJobRepository
 
     def __enter__(self) -> Self: ...
 

@@ -21,7 +21,6 @@ from signage.web.schemas import (
     LocationIn,
     LocationList,
     LocationOut,
-    LocationPath,
     Me,
     Problem,
 )
@@ -112,7 +111,6 @@ def create_location() -> Any:
 )
 def get_location(location_id: int) -> Any:
     """One location."""
-    LocationPath(location_id=location_id)
     return _location_out(services().locations.get_location(location_id))
 
 

@@ -50,10 +50,6 @@ class LocationList(BaseModel):
     items: list[LocationOut]
 
 
-class LocationPath(BaseModel):
-    location_id: int = Field(ge=1, le=2**31 - 1)
-
-
 class Me(BaseModel):
     id: int
     username: str

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, inspect, select, text, update
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
 from signage.domain.audit import GENESIS_HASH, AuditEvent, StoredAuditEvent, event_hash
+from signage.domain.errors import ConflictError
 from signage.domain.locations import Location, LocationSpec, Orientation
 from signage.domain.users import ApiToken, Role, User
 from signage.domain.windows import OperatingHours
@@ -174,8 +176,12 @@ def _location(row: Any) -> Location:
 
 
 def _location_values(spec: LocationSpec) -> dict[str, Any]:
-    values = spec.as_dict()
-    return values
+    return {**spec.as_dict(), "name_key": name_key(spec.name)}
+
+
+def name_key(name: str) -> str:
+    """The form of a name that uniqueness is decided on (Unicode-aware, case-blind)."""
+    return " ".join(name.casefold().split())
 
 
 class SqlLocationRepository:
@@ -183,9 +189,15 @@ class SqlLocationRepository:
         self.conn = conn
 
     def add(self, spec: LocationSpec, at: datetime) -> Location:
-        result = self.conn.execute(
-            insert(t.locations).values(**_location_values(spec), created_at=at, updated_at=at)
-        )
+        try:
+            with self.conn.begin_nested():
+                result = self.conn.execute(
+                    insert(t.locations).values(
+                        **_location_values(spec), created_at=at, updated_at=at
+                    )
+                )
+        except IntegrityError:  # a concurrent request took the name first
+            raise ConflictError(f"a location named '{spec.name}' exists", field="name") from None
         return Location(int(result.inserted_primary_key[0]), spec)  # type: ignore[index]
 
     def get(self, location_id: int) -> Location | None:
@@ -194,7 +206,7 @@ class SqlLocationRepository:
 
     def by_name(self, name: str) -> Location | None:
         row = self.conn.execute(
-            select(t.locations).where(func.lower(t.locations.c.name) == name.lower())
+            select(t.locations).where(t.locations.c.name_key == name_key(name))
         ).first()
         return _location(row) if row else None
 
@@ -202,11 +214,15 @@ class SqlLocationRepository:
         return [_location(r) for r in self.conn.execute(select(t.locations))]
 
     def update(self, location_id: int, spec: LocationSpec, at: datetime) -> Location:
-        self.conn.execute(
-            update(t.locations)
-            .where(t.locations.c.id == location_id)
-            .values(**_location_values(spec), updated_at=at)
-        )
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    update(t.locations)
+                    .where(t.locations.c.id == location_id)
+                    .values(**_location_values(spec), updated_at=at)
+                )
+        except IntegrityError:
+            raise ConflictError(f"a location named '{spec.name}' exists", field="name") from None
         return Location(location_id, spec)
 
     def delete(self, location_id: int) -> None:

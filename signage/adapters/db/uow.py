@@ -7,6 +7,13 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from signage.adapters.db.library_repos import (
+    SqlAssetRepository,
+    SqlCreativeRepository,
+    SqlQuoteRepository,
+    SqlTemplateRepository,
+)
+from signage.adapters.db.render_jobs import SqlRenderJobRepository
 from signage.adapters.db.repositories import (
     SqlAuditRepository,
     SqlLocationRepository,
@@ -22,6 +29,11 @@ class SqlUnitOfWork:
     tokens: SqlTokenRepository
     locations: SqlLocationRepository
     audit: SqlAuditRepository
+    assets: SqlAssetRepository
+    quotes: SqlQuoteRepository
+    templates: SqlTemplateRepository
+    creatives: SqlCreativeRepository
+    render_jobs: SqlRenderJobRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -38,6 +50,11 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(conn)
         self.locations = SqlLocationRepository(conn)
         self.audit = SqlAuditRepository(conn)
+        self.assets = SqlAssetRepository(conn)
+        self.quotes = SqlQuoteRepository(conn)
+        self.templates = SqlTemplateRepository(conn)
+        self.creatives = SqlCreativeRepository(conn)
+        self.render_jobs = SqlRenderJobRepository(conn)
         return self
 
     @property
