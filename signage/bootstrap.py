@@ -10,17 +10,23 @@ from sqlalchemy import Engine
 from signage.adapters.clock import SystemClock
 from signage.adapters.db.engine import make_engine
 from signage.adapters.db.uow import SqlUnitOfWorkFactory
+from signage.adapters.document_store import DocumentStore
 from signage.adapters.media_store import MediaStore
 from signage.adapters.passwords import Argon2Hasher
 from signage.adapters.render.renderer import PillowMoviepyRenderer
 from signage.config import Settings
 from signage.services.audit import AuditServices
+from signage.services.campaign_content import CampaignContentServices
+from signage.services.campaigns import CampaignServices
 from signage.services.creatives import CreativeServices, RenderDefaults
+from signage.services.demo import ComposerSeeder
 from signage.services.imports import ImportServices
 from signage.services.library import QuoteServices, TemplateServices
 from signage.services.library_ports import Renderer
 from signage.services.locations import LocationServices
 from signage.services.media import MediaServices
+from signage.services.plans import PlanServices
+from signage.services.playlists import PlaylistServices
 from signage.services.ports import Clock, PasswordHasher
 from signage.services.rendering import RenderQueue
 from signage.services.status import StatusServices
@@ -44,7 +50,12 @@ class Services:
     media: MediaServices
     creatives: CreativeServices
     render_queue: RenderQueue
+    demo: ComposerSeeder
     status: StatusServices
+    playlists: PlaylistServices
+    campaigns: CampaignServices
+    campaign_content: CampaignContentServices
+    plans: PlanServices
 
     @property
     def media_root(self) -> Path:
@@ -71,19 +82,28 @@ def build_services(
     )
     defaults = RenderDefaults(settings.render.preset, settings.render.crf)
     creatives = CreativeServices(uow_factory, clock, files, renderer, defaults)
+    templates = TemplateServices(uow_factory, clock)
+    locations = LocationServices(uow_factory, clock, settings.schedule.default_timezone)
     return Services(
         settings=settings,
         engine=engine,
         uow_factory=uow_factory,
         clock=clock,
         users=UserServices(uow_factory, hasher, clock),
-        locations=LocationServices(uow_factory, clock, settings.schedule.default_timezone),
+        locations=locations,
         audit=AuditServices(uow_factory),
         imports=ImportServices(uow_factory, clock, settings.schedule.default_timezone),
         quotes=QuoteServices(uow_factory, clock),
-        templates=TemplateServices(uow_factory, clock),
+        templates=templates,
         media=MediaServices(uow_factory, files, clock, settings.media.max_upload_mb * 1024 * 1024),
         creatives=creatives,
         render_queue=RenderQueue(uow_factory, clock, creatives),
+        demo=ComposerSeeder(templates, creatives, locations),
         status=StatusServices(uow_factory, clock),
+        playlists=PlaylistServices(uow_factory, clock),
+        campaigns=CampaignServices(uow_factory, clock),
+        campaign_content=CampaignContentServices(
+            uow_factory, clock, DocumentStore(settings.path(settings.media.root))
+        ),
+        plans=PlanServices(uow_factory, clock),
     )

@@ -58,9 +58,10 @@ def migrate(ctx: click.Context) -> None:
     """Apply database migrations."""
     from signage.adapters.db.migrate import current_revision, upgrade
 
-    engine = _services(ctx).engine
-    upgrade(engine)
-    click.echo(f"database at revision {current_revision(engine)}")
+    services = _services(ctx)
+    upgrade(services.engine)
+    services.templates.ensure_builtin_templates(SYSTEM_ACTOR)
+    click.echo(f"database at revision {current_revision(services.engine)}")
 
 
 @cli.command("import")
@@ -74,13 +75,20 @@ def import_file(ctx: click.Context, path: Path) -> None:
         raise click.ClickException(f"{path.name} is not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise click.ClickException(f"{path.name} must hold a mapping")
+    services = _services(ctx)
     try:
-        report = _services(ctx).imports.import_campaign(SYSTEM_ACTOR, document)
+        report = services.imports.import_campaign(SYSTEM_ACTOR, document)
+        jobs = services.demo.queue_renders(SYSTEM_ACTOR, document, report.quotes)
     except SignageError as exc:
         raise click.ClickException(f"{path.name}: {exc}") from None
     click.echo(
         f"locations: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged"
+    )
+    pending = sum(1 for job in jobs if not job.status.final)
+    click.echo(
+        f"quotes: {report.quotes_created} created, {len(report.quotes)} in the file; "
+        f"renders: {len(jobs)} ({pending} waiting for the worker)"
     )
 
 
@@ -265,6 +273,14 @@ def users_reset_password(ctx: click.Context, username: str, password: str) -> No
     uid = _user_id(ctx, username)
     _guard(lambda: svc.reset_password(SYSTEM_ACTOR, uid, password))
     click.echo(f"{username}: password reset")
+
+
+@cli.command()
+@click.pass_context
+def render(ctx: click.Context) -> None:
+    """Run queued renders now, in this process, until the queue is empty."""
+    count = _services(ctx).render_queue.run_until_empty(f"cli:{os.getpid()}")
+    click.echo(f"{count} render job(s) run")
 
 
 @cli.command()

@@ -23,7 +23,7 @@ LEASE_NAME = "scheduler"
 class Worker:
     """Renews the lease every third of its lifetime; starts or stops the scheduler to match."""
 
-    def __init__(self, services: Services, holder: str | None = None) -> None:
+    def __init__(self, services: Services, holder: str | None = None, render: bool = True) -> None:
         self.services = services
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         ttl = timedelta(seconds=services.settings.worker.lease_seconds)
@@ -31,6 +31,8 @@ class Worker:
         self.interval = ttl.total_seconds() / 3
         self.scheduler: BackgroundScheduler | None = None
         self.stop_event = threading.Event()
+        self.render = render
+        self.render_poll_s = 2.0
 
     @property
     def scheduling(self) -> bool:
@@ -79,9 +81,23 @@ class Worker:
             self._stop_scheduler()
         return holds
 
+    def _render_loop(self) -> None:
+        # Every worker renders: claims are exclusive, so no lease is needed for the queue.
+        while not self.stop_event.is_set():
+            try:
+                job = self.services.render_queue.run_next(self.holder)
+            except Exception:  # a broken job must not end the loop; its row keeps the reason
+                log.exception("render queue error")
+                job = None
+            if job is None:
+                self.stop_event.wait(self.render_poll_s)
+
     def run(self) -> None:
         """Loop until `stop()`; a worker without the lease waits and retries."""
         log.info("worker %s started", self.holder)
+        renderer = threading.Thread(target=self._render_loop, name="render-queue", daemon=True)
+        if self.render:
+            renderer.start()
         try:
             while not self.stop_event.is_set():
                 if not self.tick():
@@ -92,6 +108,8 @@ class Worker:
                 self.scheduler.shutdown(wait=True)
                 self.scheduler = None
                 self.lease.release()
+            if renderer.is_alive():
+                renderer.join(timeout=120)
             log.info("worker %s stopped", self.holder)
 
     def stop(self) -> None:

@@ -164,8 +164,7 @@ class CreativeServices:
             raise ValidationError("creative", "uploaded assets are shown as they are")
         material = self.material(creative)
         width, height = _even_size(size)
-        text = " ".join((material.quote.text, material.quote.author, material.quote.author_role))
-        font = self.renderer.font_for(material.template, text)
+        font = self.renderer.font_for(material.template, material.quote)
         key = RenderKey(
             creative_id=creative.id,
             width=width,

@@ -174,7 +174,7 @@ class FontChoice(Protocol):
 class Renderer(Protocol):
     """Pillow/moviepy composition behind one interface."""
 
-    def font_for(self, template: Template, text: str) -> FontChoice: ...
+    def font_for(self, template: Template, quote: QuoteSpec) -> FontChoice: ...
 
     def render_still(
         self, template: Template, quote: QuoteSpec, image: Path | None, width: int, height: int

@@ -18,6 +18,14 @@ from signage.services.library_ports import (
     RenderJobRepository,
     TemplateRepository,
 )
+from signage.services.schedule_ports import (
+    ApprovalRepository,
+    BlankRepository,
+    CampaignRepository,
+    DocumentRepository,
+    EntryRepository,
+    PlaylistRepository,
+)
 
 
 class Clock(Protocol):
@@ -132,6 +140,12 @@ class UnitOfWork(Protocol):
     templates: TemplateRepository
     creatives: CreativeRepository
     render_jobs: RenderJobRepository
+    playlists: PlaylistRepository
+    campaigns: CampaignRepository
+    entries: EntryRepository
+    approvals: ApprovalRepository
+    blanks: BlankRepository
+    documents: DocumentRepository
 
     def __enter__(self) -> Self: ...
 

@@ -5,18 +5,33 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from signage.web import api_v1, audit, auth, dashboard, locations, users
+from signage.web import (
+    api_library,
+    api_v1,
+    audit,
+    auth,
+    creative_pages,
+    dashboard,
+    locations,
+    media_pages,
+    quote_pages,
+    template_pages,
+    users,
+)
 from signage.web.errors import register_error_handlers
 
 
 def init_web(app: Flask, login_rate_limit: str) -> None:
     """Register every blueprint, CSRF protection, login and the OpenAPI document."""
     csrf = CSRFProtect(app)
-    for module in (auth, dashboard, users, locations, audit):
+    pages = (auth, dashboard, users, locations, audit, quote_pages, media_pages, template_pages)
+    for module in (*pages, creative_pages):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_library.bp)
     app.register_blueprint(api_v1.docs)
     # The API authenticates by bearer token only, never by cookie, so CSRF cannot apply.
     csrf.exempt(api_v1.bp)
+    csrf.exempt(api_library.bp)
     auth.init_auth(app, login_rate_limit)
     register_error_handlers(app)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel
 from spectree import Response as Resp
 from spectree import SpecTree
+from werkzeug.exceptions import UnsupportedMediaType
 
 from signage.domain.locations import Location
 from signage.domain.users import Role
@@ -64,7 +66,18 @@ spec = SpecTree(
     security={"bearer": []},
 )
 
-ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_422": Problem}
+ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_415": Problem, "HTTP_422": Problem}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(value: Any, model: type[M]) -> M:
+    """The body or query spectree already validated (typed for the route's use)."""
+    if not isinstance(value, model):
+        # spectree validates JSON only when the body claims to be JSON.
+        raise UnsupportedMediaType("send the request body as application/json")
+    return value
 
 
 def _location_out(location: Location) -> LocationOut:
@@ -97,7 +110,7 @@ def list_locations() -> Any:
 )
 def create_location() -> Any:
     """Create a location (admins)."""
-    data = LocationIn.model_validate(request.get_json()).model_dump(exclude_unset=True)
+    data = validated(request.context.json, LocationIn).model_dump(exclude_unset=True)
     location = services().locations.create_location(acting_user().username, data)
     return _location_out(location), 201
 
@@ -123,7 +136,7 @@ def get_location(location_id: int) -> Any:
 )
 def update_location(location_id: int) -> Any:
     """Replace a location's facts (admins)."""
-    data = LocationIn.model_validate(request.get_json()).model_dump(exclude_unset=True)
+    data = validated(request.context.json, LocationIn).model_dump(exclude_unset=True)
     location = services().locations.update_location(acting_user().username, location_id, data)
     return _location_out(location)
 
@@ -144,7 +157,7 @@ def delete_location(location_id: int) -> Any:
 @spec.validate(query=AuditQuery, resp=Resp(HTTP_200=AuditList, **ERRORS), tags=["audit"])
 def audit() -> Any:
     """Audit events, newest first (admins and auditors)."""
-    q = AuditQuery.model_validate(request.args.to_dict())
+    q = validated(request.context.query, AuditQuery)
     events = services().audit.events(
         AuditFilter(
             actor=q.actor,

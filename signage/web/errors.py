@@ -8,6 +8,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from signage.domain.assets import UploadRefusedError
 from signage.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -16,6 +17,7 @@ from signage.domain.errors import (
     SignageError,
     ValidationError,
 )
+from signage.domain.templates import RenderRefusedError
 from signage.web.problems import problem
 
 
@@ -25,6 +27,10 @@ def _wants_json() -> bool:
 
 def status_for(error: SignageError) -> tuple[int, str]:
     """HTTP status and short error code for a domain error."""
+    if isinstance(error, UploadRefusedError):
+        return error.http_status, error.code.value
+    if isinstance(error, RenderRefusedError):
+        return 422, "render_refused"
     if isinstance(error, ValidationError):
         return 422, "validation"
     if isinstance(error, NotFoundError):

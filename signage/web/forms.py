@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -12,6 +13,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
@@ -122,3 +124,104 @@ class LocationForm(FlaskForm):
         if name.startswith("operating_hours."):
             return getattr(self, "hours_" + name.split(".", 1)[1], None)
         return getattr(self, name, None)
+
+
+LANGUAGE_CHOICES = [
+    SelectChoice("tg", "Tajik"),
+    SelectChoice("ru", "Russian"),
+    SelectChoice("en", "English"),
+]
+
+
+class QuoteForm(FlaskForm):
+    text = TextAreaField("Quote")
+    language = SelectField("Language", choices=LANGUAGE_CHOICES, default="tg")
+    author = StringField("Author")
+    author_role = StringField("Author's role")
+    source = StringField("Source")
+    tags = StringField("Tags (comma-separated)")
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain values for the quote service."""
+        return {
+            "text": self.text.data or "",
+            "language": self.language.data or "",
+            "author": self.author.data or "",
+            "author_role": self.author_role.data or "",
+            "source": self.source.data or "",
+            "tags": self.tags.data or "",
+        }
+
+
+class TranslationForm(FlaskForm):
+    translation_of = StringField("Quote number of the translation")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Image or video")
+
+
+class TemplateAdjustForm(FlaskForm):
+    """The adjustable look of a template copy."""
+
+    name = StringField("Name of the copy")
+    background = StringField("Background colour")
+    text_colour = StringField("Text colour")
+    accent_colour = StringField("Accent colour")
+    footer_colour = StringField("Footer colour")
+    font_family = StringField("Font family")
+    duration_s = StringField("Duration (s)")
+    fade_in_s = StringField("Fade in (s)")
+    fade_out_s = StringField("Fade out (s)")
+    margin = StringField("Safe margin (fraction of the screen, e.g. 0.06)")
+    hashtags = TextAreaField("Hashtags (one per line)")
+    contact_line = StringField("Contact line")
+
+    LOOK = (
+        "background",
+        "text_colour",
+        "accent_colour",
+        "footer_colour",
+        "font_family",
+        "duration_s",
+        "fade_in_s",
+        "fade_out_s",
+        "contact_line",
+    )
+
+    def fill(self, spec: dict[str, Any]) -> None:
+        """Show a template's current values."""
+        for key in self.LOOK:
+            getattr(self, key).data = str(spec[key])
+        self.hashtags.data = "\n".join(spec["hashtags"])
+        self.margin.data = str(spec["safe_margins"]["left"])
+
+    def changes(self) -> dict[str, Any]:
+        """The values staff changed, as template adjustments."""
+        changes: dict[str, Any] = {}
+        for key in self.LOOK:
+            value = (getattr(self, key).data or "").strip()
+            if value:
+                changes[key] = value
+        if (self.hashtags.data or "").strip():
+            changes["hashtags"] = self.hashtags.data
+        margin = (self.margin.data or "").strip()
+        if margin:
+            changes["safe_margins"] = {side: margin for side in ("left", "top", "right", "bottom")}
+        return changes
+
+
+class CreativeForm(FlaskForm):
+    name = StringField("Name (optional)")
+    quote_id = SelectField("Quote", choices=[], validate_choice=False)
+    template_id = SelectField("Template", choices=[], validate_choice=False)
+    image_sha256 = SelectField("Photo (optional)", choices=[], validate_choice=False)
+
+
+class AssetCreativeForm(FlaskForm):
+    name = StringField("Name (optional)")
+    asset_sha256 = SelectField("Uploaded image or video", choices=[], validate_choice=False)
+
+
+class RenderForm(FlaskForm):
+    sizes = StringField("Screen sizes (e.g. 1920x1080, 1080x1920)")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,8 +19,9 @@ from tests.conftest import (
     make_settings,
     seed_users,
 )
+from tests.web.route_cases import ANYONE, Case, fixed
+from tests.web.route_cases_composer import COMPOSER_CASES
 
-ANYONE = (*ROLES, "anonymous")
 LOCATION = {"name": "Matrix site", "screen_width": 1920, "screen_height": 1080}
 
 
@@ -41,21 +40,6 @@ def _location_form(name: str) -> dict[str, str]:
         "screen_width": "800",
         "screen_height": "600",
     }
-
-
-@dataclass(frozen=True)
-class Case:
-    """A valid request for one route and who may make it."""
-
-    allowed: tuple[str, ...]
-    status: int
-    path: Callable[[Any, str], str]
-    body: Callable[[Any, str], dict[str, Any]] | None = None
-    json: bool = False
-
-
-def fixed(path: str) -> Callable[[Any, str], str]:
-    return lambda _svc, _role: path
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -141,6 +125,9 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 
+CASES.update(COMPOSER_CASES)
+
+
 def _own_token(svc: Any, role: str) -> int:
     owner = role if role in ROLES else "staff"
     user = next(u for u in svc.users.list_users() if u.username == owner)
@@ -186,7 +173,7 @@ def test_each_role_gets_the_expected_status(tmp_path: Any, route: tuple[str, str
         for role in ANYONE:
             client = app.test_client()
             headers = {}
-            if endpoint.startswith("api_v1."):
+            if endpoint.startswith(("api_v1.", "api_library.")):
                 if role != "anonymous":
                     headers["Authorization"] = f"Bearer {tokens[role]}"
             elif role != "anonymous":

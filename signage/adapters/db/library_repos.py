@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
@@ -176,14 +176,14 @@ class SqlQuoteRepository:
     def search(self, text: str | None, language: str | None) -> Sequence[Quote]:
         v = t.quote_versions
         query = self._latest().order_by(v.c.quote_id.desc())
-        if text:
-            like = f"%{text.lower()}%"
-            query = query.where(
-                or_(func.lower(v.c.text).like(like), func.lower(v.c.author).like(like))
-            )
         if language:
             query = query.where(v.c.language == language)
-        return [self._quote(r) for r in self.conn.execute(query)]
+        rows = list(self.conn.execute(query))
+        if text:
+            # Case-blind in every script: SQLite's lower() folds ASCII only, so match here.
+            needle = text.casefold()
+            rows = [r for r in rows if needle in r.text.casefold() or needle in r.author.casefold()]
+        return [self._quote(r) for r in rows]
 
     def set_group(self, quote_ids: Sequence[int], group: int) -> None:
         self.conn.execute(

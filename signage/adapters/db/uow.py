@@ -7,6 +7,11 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from signage.adapters.db.approval_repos import (
+    SqlApprovalRepository,
+    SqlBlankRepository,
+    SqlDocumentRepository,
+)
 from signage.adapters.db.library_repos import (
     SqlAssetRepository,
     SqlCreativeRepository,
@@ -19,6 +24,11 @@ from signage.adapters.db.repositories import (
     SqlLocationRepository,
     SqlTokenRepository,
     SqlUserRepository,
+)
+from signage.adapters.db.schedule_repos import (
+    SqlCampaignRepository,
+    SqlEntryRepository,
+    SqlPlaylistRepository,
 )
 
 
@@ -34,6 +44,12 @@ class SqlUnitOfWork:
     templates: SqlTemplateRepository
     creatives: SqlCreativeRepository
     render_jobs: SqlRenderJobRepository
+    playlists: SqlPlaylistRepository
+    campaigns: SqlCampaignRepository
+    entries: SqlEntryRepository
+    approvals: SqlApprovalRepository
+    blanks: SqlBlankRepository
+    documents: SqlDocumentRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -55,6 +71,12 @@ class SqlUnitOfWork:
         self.templates = SqlTemplateRepository(conn)
         self.creatives = SqlCreativeRepository(conn)
         self.render_jobs = SqlRenderJobRepository(conn)
+        self.playlists = SqlPlaylistRepository(conn)
+        self.campaigns = SqlCampaignRepository(conn)
+        self.entries = SqlEntryRepository(conn)
+        self.approvals = SqlApprovalRepository(conn)
+        self.blanks = SqlBlankRepository(conn)
+        self.documents = SqlDocumentRepository(conn)
         return self
 
     @property

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from signage.adapters.render.compose import render_still
-from signage.adapters.render.fonts import FontChoice, find_font
+from signage.adapters.render.fonts import FontChoice, find_font, require_coverage
 from signage.adapters.render.video import render_video
 from signage.domain.creatives import RenderKey
 from signage.domain.quotes import QuoteSpec, author_line
@@ -25,10 +25,14 @@ class PillowMoviepyRenderer:
         self.font_file = font_file
         self.font_families = tuple(font_families)
 
-    def font_for(self, template: Template, text: str) -> FontChoice:
-        """The font that will draw `text`, refusing when none covers every character."""
+    def font_for(self, template: Template, quote: QuoteSpec) -> FontChoice:
+        """The font that will draw the whole frame, refusing when none covers every character."""
+        text = self._text(quote, template)
         families = (template.font_family, *self.font_families)
-        return find_font(template.font_file or self.font_file or None, families, text=text)
+        font = find_font(template.font_file or self.font_file or None, families, text=text)
+        # A configured file is taken as it is, so check it covers the text before queueing.
+        require_coverage(font.path, text)
+        return font
 
     def _text(self, quote: QuoteSpec, template: Template) -> str:
         return " ".join(
@@ -44,7 +48,7 @@ class PillowMoviepyRenderer:
         self, template: Template, quote: QuoteSpec, image: Path | None, width: int, height: int
     ) -> bytes:
         """The preview frame as PNG bytes."""
-        font = self.font_for(template, self._text(quote, template))
+        font = self.font_for(template, quote)
         frame = render_still(
             template,
             quote_text=quote.text,
@@ -69,7 +73,7 @@ class PillowMoviepyRenderer:
         progress: Callable[[float], bool],
     ) -> None:
         """Render to `out_path`; stops (leaving no file) when `progress` returns False."""
-        font = self.font_for(template, self._text(quote, template))
+        font = self.font_for(template, quote)
 
         def report(fraction: float) -> None:
             if not progress(fraction):
