@@ -11,25 +11,32 @@ from signage.adapters.clock import SystemClock
 from signage.adapters.db.engine import make_engine
 from signage.adapters.db.uow import SqlUnitOfWorkFactory
 from signage.adapters.document_store import DocumentStore
+from signage.adapters.ics import IcsWriter
 from signage.adapters.media_store import MediaStore
 from signage.adapters.passwords import Argon2Hasher
 from signage.adapters.render.renderer import PillowMoviepyRenderer
+from signage.adapters.signing import Ed25519Verifier
 from signage.config import Settings
 from signage.services.audit import AuditServices
+from signage.services.calendar import CalendarServices
 from signage.services.campaign_content import CampaignContentServices
 from signage.services.campaigns import CampaignServices
 from signage.services.creatives import CreativeServices, RenderDefaults
 from signage.services.demo import ComposerSeeder
+from signage.services.devices import DeviceServices
 from signage.services.imports import ImportServices
 from signage.services.library import QuoteServices, TemplateServices
 from signage.services.library_ports import Renderer
 from signage.services.locations import LocationServices
 from signage.services.media import MediaServices
 from signage.services.plans import PlanServices
+from signage.services.player_api import PlayerServices
 from signage.services.playlists import PlaylistServices
 from signage.services.ports import Clock, PasswordHasher
 from signage.services.rendering import RenderQueue
+from signage.services.review import ReviewServices
 from signage.services.status import StatusServices
+from signage.services.timeline import TimelineServices
 from signage.services.users import UserServices
 
 
@@ -51,11 +58,16 @@ class Services:
     creatives: CreativeServices
     render_queue: RenderQueue
     demo: ComposerSeeder
+    review: ReviewServices
+    calendar: CalendarServices
+    timeline: TimelineServices
     status: StatusServices
     playlists: PlaylistServices
     campaigns: CampaignServices
     campaign_content: CampaignContentServices
     plans: PlanServices
+    devices: DeviceServices
+    player: PlayerServices
 
     @property
     def media_root(self) -> Path:
@@ -84,6 +96,9 @@ def build_services(
     creatives = CreativeServices(uow_factory, clock, files, renderer, defaults)
     templates = TemplateServices(uow_factory, clock)
     locations = LocationServices(uow_factory, clock, settings.schedule.default_timezone)
+    plans = PlanServices(uow_factory, clock)
+    verifier = Ed25519Verifier()
+    poll_s = settings.player.poll_interval_seconds
     return Services(
         settings=settings,
         engine=engine,
@@ -99,11 +114,16 @@ def build_services(
         creatives=creatives,
         render_queue=RenderQueue(uow_factory, clock, creatives),
         demo=ComposerSeeder(templates, creatives, locations),
+        review=ReviewServices(uow_factory),
+        calendar=CalendarServices(uow_factory, IcsWriter()),
+        timeline=TimelineServices(uow_factory),
         status=StatusServices(uow_factory, clock),
         playlists=PlaylistServices(uow_factory, clock),
         campaigns=CampaignServices(uow_factory, clock),
         campaign_content=CampaignContentServices(
             uow_factory, clock, DocumentStore(settings.path(settings.media.root))
         ),
-        plans=PlanServices(uow_factory, clock),
+        plans=plans,
+        devices=DeviceServices(uow_factory, clock, verifier, poll_s),
+        player=PlayerServices(uow_factory, clock, plans, verifier, poll_s),
     )

@@ -16,9 +16,10 @@ from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from signage_player.errors import AssetIntegrityError, InsufficientSpaceError
+from signage_player.faults import armed, crash_point
 from signage_player.keys import fsync_dir
 from signage_player.state import CachedAsset, PlayerState
 
@@ -62,6 +63,16 @@ def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _fault_after_write(handle: BinaryIO) -> bool:
+    # Only when the crash point is armed: make the partial bytes durable first, so the
+    # crash leaves exactly the `.part` file a power cut after a write would leave.
+    if not armed("download.after_part_write"):
+        return False
+    handle.flush()
+    os.fsync(handle.fileno())
+    return True
 
 
 def _check_sha(sha256: str) -> str:
@@ -123,6 +134,7 @@ class MediaCache:
                 part.unlink(missing_ok=True)
                 if attempt == 2:
                     raise
+        crash_point("download.after_rename_before_index")
         now = self.now_ms()
         stored = final.stat().st_size
         self.state.put_cached(CachedAsset(sha256, str(final), stored, now, now))
@@ -153,6 +165,8 @@ class MediaCache:
                     for chunk in body.chunks:
                         handle.write(chunk)
                         written += len(chunk)
+                        if written > body.offset and _fault_after_write(handle):
+                            crash_point("download.after_part_write")
                         if size is not None and written > size:
                             raise AssetIntegrityError(f"more than the announced {size} bytes")
                 finally:

@@ -1,10 +1,13 @@
-"""The `signage-player` command: enrol this device, show its state (the run loop comes later)."""
+"""The `signage-player` command: enrol this device, run the player, show its state."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -15,9 +18,10 @@ import requests
 
 from signage_player import __version__
 from signage_player.api import ApiClient, NetworkError, RateLimitedError
+from signage_player.backends import BACKEND_NAMES, make_backend
 from signage_player.backoff import Backoff, jittered
 from signage_player.clock import Clock, CorrectedClock, SystemClock
-from signage_player.errors import StateError
+from signage_player.errors import BackendError, StateError
 from signage_player.keys import (
     fingerprint,
     generate_key,
@@ -25,6 +29,7 @@ from signage_player.keys import (
     load_or_create_key,
     public_key_b64,
 )
+from signage_player.runner import Player
 from signage_player.state import PlayerState
 
 STATE_ENV = "SIGNAGE_PLAYER_STATE"
@@ -110,7 +115,9 @@ def status(state_dir: Path, out: TextIO) -> int:
     with PlayerState.in_dir(state_dir) as state:
         head = state.chain_head()
         play = state.open_play()
-        _, etag = state.last_plan()
+        plan, etag = state.last_plan()
+        horizon = (plan or {}).get("horizon") or {}
+        error = state.get_value("last_error")
         assets = state.cached_assets()
         last_known, offset = state.last_time()
         lines = [
@@ -122,38 +129,105 @@ def status(state_dir: Path, out: TextIO) -> int:
             f"records waiting to be sent: {state.outbox_size()}",
             f"open play: {play.asset_sha256 if play else 'none'}",
             f"plan ETag: {etag or 'no plan yet'}",
+            f"plan horizon ends: {_iso(horizon.get('end_ms'))}",
             f"cached files: {len(assets)}, {sum(a.size for a in assets)} bytes",
             f"last known time: {_iso(last_known)} (offset {offset} ms)",
+            f"last error: {json.loads(error)[0] if error else 'none'}",
         ]
     print("\n".join(lines), file=out)
+    return 0
+
+
+def run(
+    state_dir: Path,
+    backend_name: str,
+    *,
+    out: TextIO,
+    mpv_options: Sequence[str] = (),
+    mpv_headless: bool = False,
+    until: threading.Event | None = None,
+) -> int:
+    """Play the plan until SIGTERM/SIGINT (or `until`); the play on screen closes cleanly."""
+    with PlayerState.in_dir(state_dir) as state:
+        server, token = state.get_value("server_url"), state.token()
+    if not server or not token:
+        print("Not enrolled: run `signage-player enroll --server URL` first.", file=out)
+        return 2
+    clock = SystemClock()
+    try:
+        options: dict[str, object] = {}
+        if backend_name == "mpv":
+            options = {"headless": mpv_headless, "extra_args": list(mpv_options)}
+        backend = make_backend(backend_name, clock, **options)
+    except BackendError as exc:
+        print(f"Cannot start the {backend_name} backend: {exc}", file=out)
+        return 2
+    stop = until or threading.Event()
+    if until is None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    with requests.Session() as http:
+        api = ApiClient(server, http, CorrectedClock(clock), token)
+        player = Player(state_dir, api, backend, clock)
+        print(
+            f"Playing with the {backend.name} backend; state in {state_dir}.", file=out, flush=True
+        )
+        player.run(until=stop)
+    print("Stopped.", file=out)
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="signage-player", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=None, help="where state is kept")
+    # `--state` is accepted after the command too: `signage-player run --state DIR`.
+    state_opt = argparse.ArgumentParser(add_help=False)
+    state_opt.add_argument(
+        "--state",
+        "--state-dir",
+        dest="sub_state_dir",
+        type=Path,
+        default=None,
+        help="where state is kept (default $SIGNAGE_PLAYER_STATE or ~/.local/state)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    enrol_cmd = commands.add_parser("enroll", help="enrol this device with a server")
+    enrol_cmd = commands.add_parser("enroll", parents=[state_opt], help="enrol this device")
     enrol_cmd.add_argument("--server", required=True, help="base URL, e.g. https://signage.example")
     enrol_cmd.add_argument("--screen", help="screen size in pixels, e.g. 1920x1080")
     enrol_cmd.add_argument(
         "--again", action="store_true", help="make a new identity (new key, new chain)"
     )
-    commands.add_parser("run", help="play the plan (not built yet)")
-    commands.add_parser("status", help="print the state of this player")
+    run_cmd = commands.add_parser("run", parents=[state_opt], help="play the plan")
+    run_cmd.add_argument("--backend", choices=BACKEND_NAMES, default="mpv")
+    run_cmd.add_argument(
+        "--mpv-option",
+        action="append",
+        default=[],
+        metavar="OPT",
+        help="extra mpv option, e.g. --mpv-option=--vo=gpu --mpv-option=--gpu-context=drm",
+    )
+    run_cmd.add_argument(
+        "--mpv-headless", action="store_true", help="mpv without screen or sound (tests)"
+    )
+    commands.add_parser("status", parents=[state_opt], help="print the state of this player")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `signage-player`."""
     args = _parser().parse_args(argv)
-    state_dir: Path = args.state_dir or default_state_dir()
+    state_dir: Path = args.sub_state_dir or args.state_dir or default_state_dir()
     if args.command == "enroll":
         return enroll(state_dir, args.server, screen=args.screen, out=sys.stdout, again=args.again)
     if args.command == "status":
         return status(state_dir, sys.stdout)
-    print("signage-player run: the run loop is not part of this build yet", file=sys.stderr)
-    return 2
+    return run(
+        state_dir,
+        args.backend,
+        out=sys.stdout,
+        mpv_options=args.mpv_option,
+        mpv_headless=args.mpv_headless,
+    )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,10 @@ class SystemClock:
         """Sleep in real time."""
         time.sleep(seconds)
 
+    def wait_event(self, event: threading.Event, seconds: float) -> bool:
+        """Wait up to `seconds` for `event`; True if it was set."""
+        return event.wait(max(0.0, seconds))
+
 
 class AcceleratedClock:
     """A clock running `factor` times faster than real time, for long tests in short runs.
@@ -74,6 +78,10 @@ class AcceleratedClock:
         """Sleep `seconds` of accelerated time (`seconds / factor` of real time)."""
         time.sleep(max(0.0, seconds) / self.factor)
 
+    def wait_event(self, event: threading.Event, seconds: float) -> bool:
+        """Wait up to `seconds` of accelerated time for `event`; True if it was set."""
+        return event.wait(max(0.0, seconds) / self.factor)
+
 
 class ManualClock:
     """A clock that moves only when told to; `sleep` advances it at once."""
@@ -95,6 +103,13 @@ class ManualClock:
         """Advance both clocks by `seconds`."""
         self.advance(round(seconds * 1000))
 
+    def wait_event(self, event: threading.Event, seconds: float) -> bool:
+        """True at once if `event` is set; otherwise advance the clock by `seconds`."""
+        if event.is_set():
+            return True
+        self.sleep(seconds)
+        return event.is_set()
+
     def advance(self, ms: int) -> None:
         """Advance both clocks by `ms`."""
         with self._lock:
@@ -104,6 +119,24 @@ class ManualClock:
     def set_wall(self, wall_ms: int) -> None:
         """Make the wall clock jump (as an unset RTC or a manual change would)."""
         self._wall = wall_ms
+
+
+def wait(clock: Clock, event: threading.Event, seconds: float) -> bool:
+    """Wait up to `seconds` of `clock` time for `event`; True if it was set.
+
+    Clocks with a `wait_event` method wait on the event itself; any other clock is polled
+    in short sleeps of its own time.
+    """
+    waiter = getattr(clock, "wait_event", None)
+    if callable(waiter):
+        return bool(waiter(event, seconds))
+    deadline = clock.monotonic_ms() + int(seconds * 1000)
+    while not event.is_set():
+        left = deadline - clock.monotonic_ms()
+        if left <= 0:
+            return False
+        clock.sleep(min(left / 1000, 0.05))
+    return True
 
 
 def server_time_ms(headers: Mapping[str, str]) -> int | None:
@@ -161,16 +194,27 @@ class CorrectedClock:
         """Corrected time minus the device's wall clock (what records report)."""
         return self.now_ms() - self.clock.wall_ms()
 
-    def observe(self, server_ms: int, sent_mono_ms: int, received_mono_ms: int) -> int:
-        """Take the server's time from a response; returns the new offset."""
+    def observe(
+        self, server_ms: int, sent_mono_ms: int, received_mono_ms: int, tolerance_ms: int = 0
+    ) -> int:
+        """Take the server's time from a response; returns the new offset.
+
+        Once verified, a reading that agrees with the estimate within its own uncertainty
+        (half the round trip, plus `tolerance_ms` for a coarse header) leaves the estimate
+        alone: it carries no information, and re-anchoring on it would only add jitter.
+        """
         # The server stamped its reply somewhere during the round trip: the midpoint halves
         # the worst error.
         midpoint = (sent_mono_ms + received_mono_ms) // 2
+        round_trip = max(0, received_mono_ms - sent_mono_ms)
         with self._lock:
-            self._anchor_ms = server_ms
-            self._anchor_mono = midpoint
+            estimate = self._anchor_ms + (midpoint - self._anchor_mono)
+            agrees = abs(server_ms - estimate) <= round_trip // 2 + tolerance_ms
+            if not (self._verified and agrees):
+                self._anchor_ms = server_ms
+                self._anchor_mono = midpoint
             self._verified = True
-            self.last_round_trip_ms = max(0, received_mono_ms - sent_mono_ms)
+            self.last_round_trip_ms = round_trip
         return self.offset_ms()
 
     def observe_headers(
@@ -180,5 +224,8 @@ class CorrectedClock:
         server_ms = server_time_ms(headers)
         if server_ms is None:
             return False
-        self.observe(server_ms, sent_mono_ms, received_mono_ms)
+        # `Date` has whole seconds: its reading is only good to half a second either way.
+        coarse = headers.get(SERVER_TIME_HEADER) is None
+        tolerance = _DATE_HEADER_CENTRE_MS if coarse else 0
+        self.observe(server_ms, sent_mono_ms, received_mono_ms, tolerance)
         return True

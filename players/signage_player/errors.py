@@ -25,3 +25,11 @@ class AssetIntegrityError(PlayerError):
 
 class InsufficientSpaceError(PlayerError):
     """A download would leave less than the reserved share of the disk free."""
+
+
+class PlanError(PlayerError, ValueError):
+    """A plan document breaks the protocol (bad field, overlap, hole, unknown reference)."""
+
+
+class BackendError(PlayerError):
+    """A playback backend cannot start (missing program, broken IPC)."""

@@ -10,11 +10,14 @@ from signage.web import (
     api_v1,
     audit,
     auth,
+    campaign_pages,
     creative_pages,
     dashboard,
     locations,
     media_pages,
+    playlist_pages,
     quote_pages,
+    schedule_pages,
     template_pages,
     users,
 )
@@ -25,7 +28,8 @@ def init_web(app: Flask, login_rate_limit: str) -> None:
     """Register every blueprint, CSRF protection, login and the OpenAPI document."""
     csrf = CSRFProtect(app)
     pages = (auth, dashboard, users, locations, audit, quote_pages, media_pages, template_pages)
-    for module in (*pages, creative_pages):
+    scheduling = (playlist_pages, campaign_pages, schedule_pages)
+    for module in (*pages, creative_pages, *scheduling):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_library.bp)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -26,10 +29,34 @@ class FakeServer:
     play_answers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     base_url: str = ""
+    # The server's clock (ms); None sends the fixed SERVER_TIME_MS.
+    now_ms: Callable[[], int] | None = None
+    # While True every request is dropped without an answer, as an unreachable server.
+    down: bool = False
+    # Records kept by id (first arrival), every id received, and the heartbeats.
+    plays: dict[str, dict[str, Any]] = field(default_factory=dict)
+    received_ids: list[str] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ranges_asked(self) -> list[str | None]:
         """The Range header of each asset request, in order."""
         return [h.get("Range") for m, p, h, _ in self.requests if "/assets/" in p]
+
+    def set_plan(self, plan: dict[str, Any]) -> str:
+        """Serve `plan` from now on under a new strong ETag."""
+        body = json.dumps(plan, sort_keys=True).encode()
+        self.plan = plan
+        self.etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        return self.etag
+
+    def asset_gets(self, sha: str) -> int:
+        """How many times the asset was asked for."""
+        return sum(1 for m, p, _, _ in list(self.requests) if p.endswith(f"/assets/{sha}"))
+
+    def time_ms(self) -> int:
+        """The time the server sends in its headers."""
+        return self.now_ms() if self.now_ms else SERVER_TIME_MS
 
 
 def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
@@ -41,7 +68,7 @@ def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def _start(self, status: int, length: int, extra: dict[str, str] | None = None) -> None:
             self.send_response(status)
-            self.send_header("Signage-Server-Time", str(SERVER_TIME_MS))
+            self.send_header("Signage-Server-Time", str(server.time_ms()))
             self.send_header("Content-Length", str(length))
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
@@ -58,6 +85,12 @@ def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append((self.command, self.path, dict(self.headers), body))
             return body
 
+        def _dropped(self) -> bool:
+            # An unreachable server: the connection closes without an answer.
+            if server.down:
+                self.close_connection = True
+            return server.down
+
         def _limited(self) -> bool:
             if server.rate_limit_once is None:
                 return False
@@ -67,7 +100,7 @@ def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             self._record()
-            if self._limited():
+            if self._dropped() or self._limited():
                 return
             if self.path.endswith("/plan"):
                 if self.headers.get("If-None-Match") == server.etag:
@@ -103,17 +136,25 @@ def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self._record()
-            if self._limited():
+            if self._dropped() or self._limited():
                 return
             if self.path.endswith("/plays"):
                 records = json.loads(body)["records"]
                 results = []
                 for record in records:
                     status, reason = server.play_answers.get(record["id"], ("accepted", None))
+                    with server.lock:
+                        server.received_ids.append(record["id"])
+                        if status == "accepted" and record["id"] in server.plays:
+                            status = "duplicate"
+                        elif status == "accepted":
+                            server.plays[record["id"]] = record
                     if status != "unanswered":
                         results.append({"id": record["id"], "status": status, "reason": reason})
                 self._json(200, {"results": results})
             elif self.path.endswith("/heartbeat"):
+                with server.lock:
+                    server.heartbeats.append(json.loads(body))
                 self._json(200, {"ok": True})
             elif self.path.endswith("/enroll"):
                 self._json(201, {"code": "K7Q-2MX", "fingerprint": "ab12", "poll_interval_s": 5})
@@ -123,3 +164,93 @@ def handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"reason": "unknown route"})
 
     return Handler
+
+
+# --- plan documents -----------------------------------------------------------------------
+
+
+def media(seed: int | str, size: int = 4_000) -> tuple[str, bytes]:
+    """Reproducible bytes for a fake asset and their SHA-256."""
+    data = hashlib.shake_256(str(seed).encode()).digest(size)
+    return hashlib.sha256(data).hexdigest(), data
+
+
+@dataclass(frozen=True)
+class PlaylistSpec:
+    """A playlist of the plan: `(sha, duration_ms)` items under an approval."""
+
+    playlist_id: int
+    approval_id: int
+    items: Sequence[tuple[str, int]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.approval_id}:{self.playlist_id}"
+
+
+def segment(
+    start_ms: int,
+    end_ms: int,
+    kind: str = "content",
+    entries: Iterable[tuple[int, PlaylistSpec]] = (),
+) -> dict[str, Any]:
+    """A plan segment; `entries` are `(entry_id, playlist)` in the order they share time."""
+    return {
+        "start_ms": start_ms,
+        "end_ms": end_ms,
+        "kind": kind,
+        "entries": [
+            {
+                "entry_id": entry_id,
+                "approval_id": playlist.approval_id,
+                "playlist": playlist.key,
+                "campaign_id": playlist.approval_id * 10,
+            }
+            for entry_id, playlist in entries
+        ],
+    }
+
+
+def plan_doc(
+    segments: Sequence[dict[str, Any]],
+    playlists: Iterable[PlaylistSpec],
+    *,
+    horizon: tuple[int, int] | None = None,
+    sizes: dict[str, int] | None = None,
+    device_id: int = 42,
+    poll_interval_s: float = 30,
+) -> dict[str, Any]:
+    """A plan document in the protocol's format (see players/PROTOCOL.md)."""
+    lists = list(playlists)
+    start = horizon[0] if horizon else segments[0]["start_ms"]
+    end = horizon[1] if horizon else segments[-1]["end_ms"]
+    shas = {sha for playlist in lists for sha, _ in playlist.items}
+    return {
+        "version": 1,
+        "device_id": device_id,
+        "location_id": 3,
+        "timezone": "Asia/Dushanbe",
+        "screen": {"width": 1920, "height": 1080},
+        "horizon": {"start_ms": start, "end_ms": end},
+        "poll_interval_s": poll_interval_s,
+        "segments": list(segments),
+        "playlists": {
+            p.key: {
+                "playlist_id": p.playlist_id,
+                "approval_id": p.approval_id,
+                "items": [
+                    {"creative_id": 100 + n, "asset_sha256": sha, "duration_ms": duration}
+                    for n, (sha, duration) in enumerate(p.items)
+                ],
+            }
+            for p in lists
+        },
+        "assets": {
+            sha: {
+                "size": (sizes or {}).get(sha),
+                "mime": "video/mp4",
+                "url": f"/api/player/v1/assets/{sha}",
+            }
+            for sha in sorted(shas)
+        },
+    }

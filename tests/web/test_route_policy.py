@@ -21,6 +21,7 @@ from tests.conftest import (
 )
 from tests.web.route_cases import ANYONE, Case, fixed
 from tests.web.route_cases_composer import COMPOSER_CASES
+from tests.web.route_cases_schedule import SCHEDULE_CASES
 
 LOCATION = {"name": "Matrix site", "screen_width": 1920, "screen_height": 1080}
 
@@ -126,6 +127,7 @@ CASES: dict[tuple[str, str], Case] = {
 
 
 CASES.update(COMPOSER_CASES)
+CASES.update(SCHEDULE_CASES)
 
 
 def _own_token(svc: Any, role: str) -> int:
