@@ -20,9 +20,10 @@ from signage.config import Settings
 from signage.services.audit import AuditServices
 from signage.services.calendar import CalendarServices
 from signage.services.campaign_content import CampaignContentServices
+from signage.services.campaign_files import CampaignFileServices
 from signage.services.campaigns import CampaignServices
 from signage.services.creatives import CreativeServices, RenderDefaults
-from signage.services.demo import ComposerSeeder
+from signage.services.demo import ComposerSeeder, DemoApprover
 from signage.services.devices import DeviceServices
 from signage.services.imports import ImportServices
 from signage.services.library import QuoteServices, TemplateServices
@@ -61,6 +62,8 @@ class Services:
     review: ReviewServices
     calendar: CalendarServices
     timeline: TimelineServices
+    campaign_files: CampaignFileServices
+    demo_approver: DemoApprover
     status: StatusServices
     playlists: PlaylistServices
     campaigns: CampaignServices
@@ -97,6 +100,25 @@ def build_services(
     templates = TemplateServices(uow_factory, clock)
     locations = LocationServices(uow_factory, clock, settings.schedule.default_timezone)
     plans = PlanServices(uow_factory, clock)
+    imports = ImportServices(uow_factory, clock, settings.schedule.default_timezone)
+    quotes = QuoteServices(uow_factory, clock)
+    demo = ComposerSeeder(templates, creatives, locations)
+    playlists = PlaylistServices(uow_factory, clock)
+    campaigns = CampaignServices(uow_factory, clock)
+    documents = DocumentStore(settings.path(settings.media.root))
+    campaign_content = CampaignContentServices(uow_factory, clock, documents)
+    review = ReviewServices(uow_factory)
+    campaign_files = CampaignFileServices(
+        imports,
+        demo,
+        quotes,
+        templates,
+        creatives,
+        locations,
+        playlists,
+        campaigns,
+        campaign_content,
+    )
     verifier = Ed25519Verifier()
     poll_s = settings.player.poll_interval_seconds
     return Services(
@@ -107,22 +129,22 @@ def build_services(
         users=UserServices(uow_factory, hasher, clock),
         locations=locations,
         audit=AuditServices(uow_factory),
-        imports=ImportServices(uow_factory, clock, settings.schedule.default_timezone),
-        quotes=QuoteServices(uow_factory, clock),
+        imports=imports,
+        quotes=quotes,
         templates=templates,
         media=MediaServices(uow_factory, files, clock, settings.media.max_upload_mb * 1024 * 1024),
         creatives=creatives,
         render_queue=RenderQueue(uow_factory, clock, creatives),
-        demo=ComposerSeeder(templates, creatives, locations),
-        review=ReviewServices(uow_factory),
+        demo=demo,
+        review=review,
         calendar=CalendarServices(uow_factory, IcsWriter()),
         timeline=TimelineServices(uow_factory),
         status=StatusServices(uow_factory, clock),
-        playlists=PlaylistServices(uow_factory, clock),
-        campaigns=CampaignServices(uow_factory, clock),
-        campaign_content=CampaignContentServices(
-            uow_factory, clock, DocumentStore(settings.path(settings.media.root))
-        ),
+        playlists=playlists,
+        campaigns=campaigns,
+        campaign_content=campaign_content,
+        campaign_files=campaign_files,
+        demo_approver=DemoApprover(uow_factory, campaigns, review),
         plans=plans,
         devices=DeviceServices(uow_factory, clock, verifier, poll_s),
         player=PlayerServices(uow_factory, clock, plans, verifier, poll_s),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 import yaml
@@ -64,35 +67,76 @@ def migrate(ctx: click.Context) -> None:
     click.echo(f"database at revision {current_revision(services.engine)}")
 
 
+def _acting_user(ctx: click.Context, username: str | None) -> Any:
+    users = _services(ctx).users.list_users()
+    if username:
+        found = [u for u in users if u.username == username.lower()]
+    else:
+        found = [u for u in users if u.active and any(r.value == "admin" for r in u.roles)]
+    if not found:
+        raise click.ClickException(
+            f"no user '{username}'" if username else "create an admin first: signage users create"
+        )
+    return found[0]
+
+
+def _today(ctx: click.Context) -> date:
+    zone = ZoneInfo(_settings(ctx).schedule.default_timezone)
+    return datetime.now(zone).date()
+
+
 @cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", default=None, help="Acting user (default: the first admin).")
+@click.option("--start-today", is_flag=True, help="Shift the campaign so that day 1 is today.")
 @click.pass_context
-def import_file(ctx: click.Context, path: Path) -> None:
-    """Import a campaign file (idempotent)."""
+def import_file(ctx: click.Context, path: Path, username: str | None, start_today: bool) -> int:
+    """Import a campaign file (idempotent); prints the campaign id."""
+    from signage.services.campaign_files import shift_dates
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise click.ClickException(f"{path.name} is not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise click.ClickException(f"{path.name} must hold a mapping")
-    services = _services(ctx)
+    if start_today:
+        document = shift_dates(document, _today(ctx))
+    user = _acting_user(ctx, username)
     try:
-        report = services.imports.import_campaign(SYSTEM_ACTOR, document)
-        jobs = services.demo.queue_renders(SYSTEM_ACTOR, document, report.quotes)
+        report = _services(ctx).campaign_files.import_file(user, document)
     except SignageError as exc:
         raise click.ClickException(f"{path.name}: {exc}") from None
     click.echo(
-        f"locations: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged"
+        f"locations: {report.locations_created} created; quotes: {report.quotes_created} created; "
+        f"renders: {report.renders} ({report.renders_waiting} waiting for the worker)"
     )
-    pending = sum(1 for job in jobs if not job.status.final)
-    click.echo(
-        f"quotes: {report.quotes_created} created, {len(report.quotes)} in the file; "
-        f"renders: {len(jobs)} ({pending} waiting for the worker)"
-    )
+    if report.campaign_id is not None:
+        state = "created" if report.campaign_created else "already present"
+        click.echo(
+            f"campaign {report.campaign_id} {state}; playlists created: {len(report.playlists)}; "
+            f"entries added: {report.entries_added}"
+        )
+    return report.campaign_id or 0
+
+
+@cli.command("export")
+@click.argument("campaign_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.pass_context
+def export_file(ctx: click.Context, campaign_id: int, output: Path | None) -> None:
+    """Write a campaign as a campaign file (YAML) that `signage import` reads back."""
+    document = _guard(lambda: _services(ctx).campaign_files.export_file(campaign_id))
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"campaign {campaign_id} written to {output}")
 
 
 DEMO_FILE = Path("playlists") / "dushanbe-2022.yaml"
+DEMO_APPROVAL = "instance/demo-approval.json"  # read by signage.jobs.tasks.demo_approval
 DEMO_USERS = (
     ("admin", "Administrator", ["admin"]),
     ("staff", "Campaign staff", ["staff"]),
@@ -126,7 +170,14 @@ def seed_demo(ctx: click.Context) -> None:
     if not demo.exists():  # a config kept elsewhere: use the checkout's copy
         demo = Path(__file__).resolve().parents[1] / DEMO_FILE
     if demo.exists():
-        ctx.invoke(import_file, path=demo)
+        campaign_id = ctx.invoke(import_file, path=demo, username="staff", start_today=True)
+        if campaign_id:
+            staff = _acting_user(ctx, "staff")
+            _guard(lambda: services.campaigns.submit(staff, campaign_id))
+            # The worker approves it as the demo approver once every render is done.
+            marker = settings.path(DEMO_APPROVAL)
+            marker.write_text(json.dumps({"campaign_id": campaign_id, "approver": "approver"}))
+            click.echo(f"demo campaign {campaign_id} submitted; approved once its renders finish")
     click.echo("Demo accounts created (username, password):")
     click.echo("\n".join(lines))
     click.echo(f"(kept in {login_file}, readable by you only)")

@@ -32,4 +32,22 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                 description="online backup of the SQLite database and the secret files",
             )
         )
+    specs.append(
+        JobSpec(
+            id="device_watch",
+            task="device_watch",
+            trigger="interval",
+            trigger_args={"seconds": 60},
+            description="alert on devices gone offline; note the ones that came back",
+        )
+    )
+    specs.append(
+        JobSpec(
+            id="demo_approval",
+            task="demo_approval",
+            trigger="interval",
+            trigger_args={"seconds": 15},
+            description="approve the demo campaign as the demo approver once it is rendered",
+        )
+    )
     return specs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,4 +33,32 @@ def backup(services: Services) -> BackupResult:
     return result
 
 
-TASKS: dict[str, Callable[[Services], Any]] = {"backup": backup}
+def device_watch(services: Services) -> list[Any]:
+    """Raise "offline for N minutes" alerts and recovery notes (shown on the dashboard)."""
+    raised = services.devices.check_offline()
+    for alert in raised:
+        log.warning("device %s: %s", alert.device_id, alert.kind)
+    return raised
+
+
+DEMO_APPROVAL = "instance/demo-approval.json"
+
+
+def demo_approval(services: Services) -> bool:
+    """First-start demo only: approve the submitted demo campaign once its renders exist."""
+    marker = services.settings.path(DEMO_APPROVAL)
+    if not marker.exists():
+        return False
+    wanted = json.loads(marker.read_text())
+    done = services.demo_approver.approve_when_ready(wanted["campaign_id"], wanted["approver"])
+    if done:
+        marker.unlink(missing_ok=True)
+        log.info("demo campaign %s approved by %s", wanted["campaign_id"], wanted["approver"])
+    return bool(done)
+
+
+TASKS: dict[str, Callable[[Services], Any]] = {
+    "backup": backup,
+    "device_watch": device_watch,
+    "demo_approval": demo_approval,
+}

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from signage.domain.campaigns import CampaignState
 from signage.domain.creatives import RenderJob
 from signage.domain.errors import ValidationError
+from signage.services.campaigns import CampaignServices
 from signage.services.creatives import CreativeServices
 from signage.services.library import TemplateServices
 from signage.services.locations import LocationServices
+from signage.services.ports import UnitOfWorkFactory
+from signage.services.review import ReviewServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +48,26 @@ class ComposerSeeder:
             )
             jobs.extend(self.creatives.request_render(actor, creative.id, s) for s in sizes)
         return jobs
+
+
+@dataclass(frozen=True, slots=True)
+class DemoApprover:
+    """Approves the demo campaign as the demo approver once every render exists."""
+
+    uow_factory: UnitOfWorkFactory
+    campaigns: CampaignServices
+    review: ReviewServices
+
+    def approve_when_ready(self, campaign_id: int, approver: str) -> bool:
+        """True once the campaign is approved (now or before); False while renders are missing."""
+        campaign = self.campaigns.get_campaign(campaign_id)
+        if campaign.state is not CampaignState.SUBMITTED:
+            return campaign.state is CampaignState.APPROVED
+        if self.review.review(campaign_id).missing:
+            return False
+        with self.uow_factory(readonly=True) as uow:
+            user = uow.users.by_username(approver)
+        if user is None:
+            raise ValidationError("approver", f"no user '{approver}'")
+        self.campaigns.approve(user, campaign_id)
+        return True

@@ -11,6 +11,12 @@ from typing import Protocol, Self
 from signage.domain.audit import AuditEvent, StoredAuditEvent
 from signage.domain.locations import Location, LocationSpec
 from signage.domain.users import ApiToken, Role, User
+from signage.services.device_ports import (
+    DeviceAlertRepository,
+    DeviceRepository,
+    EnrolmentRepository,
+    PlayRepository,
+)
 from signage.services.library_ports import (
     AssetRepository,
     CreativeRepository,
@@ -146,6 +152,10 @@ class UnitOfWork(Protocol):
     approvals: ApprovalRepository
     blanks: BlankRepository
     documents: DocumentRepository
+    enrolments: EnrolmentRepository
+    devices: DeviceRepository
+    plays: PlayRepository
+    device_alerts: DeviceAlertRepository
 
     def __enter__(self) -> Self: ...
 

@@ -7,14 +7,17 @@ from flask_wtf.csrf import CSRFProtect
 
 from signage.web import (
     api_library,
+    api_schedule,
     api_v1,
     audit,
     auth,
     campaign_pages,
     creative_pages,
     dashboard,
+    device_pages,
     locations,
     media_pages,
+    player_api,
     playlist_pages,
     quote_pages,
     schedule_pages,
@@ -33,9 +36,14 @@ def init_web(app: Flask, login_rate_limit: str) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_library.bp)
+    app.register_blueprint(api_schedule.bp)
     app.register_blueprint(api_v1.docs)
+    app.register_blueprint(device_pages.bp)
+    app.register_blueprint(player_api.bp)
     # The API authenticates by bearer token only, never by cookie, so CSRF cannot apply.
     csrf.exempt(api_v1.bp)
     csrf.exempt(api_library.bp)
+    csrf.exempt(api_schedule.bp)
+    csrf.exempt(player_api.bp)  # devices authenticate by bearer token or key signature
     auth.init_auth(app, login_rate_limit)
     register_error_handlers(app)

@@ -24,6 +24,8 @@ class Policy:
 
     roles: frozenset[Role] | None
     api: bool = False
+    # Player API: a device bearer token (no user role is ever enough).
+    device: bool = False
 
     def allows(self, user: User | None) -> bool:
         """True when the policy lets `user` (None = anonymous) through."""
@@ -60,6 +62,33 @@ def allow(*roles: Role) -> Callable[[F], F]:
 def api_allow(*roles: Role) -> Callable[[F], F]:
     """API route: a personal bearer token whose owner holds one of `roles`."""
     return _attach(Policy(frozenset(roles) or ALL_ROLES, api=True))
+
+
+def device_api(view: F) -> F:
+    """Player API route: the bearer token of an active device, which goes in `g.device`."""
+    policy = Policy(frozenset(), api=True, device=True)
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        device = _token_device()
+        if device is None:
+            return problem(401, "unauthorized", "send 'Authorization: Bearer <device token>'")
+        g.device = device
+        return view(*args, **kwargs)
+
+    setattr(guarded, POLICY_ATTR, policy)
+    return guarded  # type: ignore[return-value]
+
+
+def _token_device() -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    try:
+        return current_app.extensions["signage"].devices.device_for_token(secret.strip())
+    except AuthenticationError:
+        return None
 
 
 def _enforce(policy: Policy) -> Any:

@@ -69,7 +69,7 @@ def test_an_expired_lease_can_be_taken_over(db_services: Any) -> None:
 
 def test_the_backup_job_is_scheduled_only_for_sqlite(tmp_path: Path) -> None:
     sqlite = make_settings(tmp_path)
-    assert [s.id for s in job_specs(sqlite)] == ["backup"]
+    assert "backup" in [s.id for s in job_specs(sqlite)]
     postgres = make_settings(tmp_path, "postgresql+psycopg://u:p@localhost/db")
     assert "backup" not in [s.id for s in job_specs(postgres)]
 

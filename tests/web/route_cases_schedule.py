@@ -109,6 +109,28 @@ SCHEDULE_CASES: dict[tuple[str, str], Case] = {
     ("campaigns.calendar", "GET"): Case(
         ROLES, 200, lambda s, _r: f"/campaigns/{campaign(s, entry=True)}/calendar.ics"
     ),
+    ("api_schedule.list_playlists", "GET"): Case(ROLES, 200, fixed("/api/v1/playlists")),
+    ("api_schedule.create_playlist", "POST"): Case(
+        EDITORS,
+        201,
+        fixed("/api/v1/playlists"),
+        lambda s, r: {"name": f"API {r}", "items": [{"creative_id": creative(s)}]},
+        json=True,
+    ),
+    ("api_schedule.get_playlist", "GET"): Case(
+        ROLES, 200, lambda s, _r: f"/api/v1/playlists/{playlist(s)}"
+    ),
+    ("api_schedule.set_playlist_items", "PUT"): Case(
+        EDITORS,
+        200,
+        lambda s, _r: f"/api/v1/playlists/{playlist(s)}/items",
+        lambda s, _r: {"items": [{"creative_id": creative(s)}]},
+        json=True,
+    ),
+    ("api_schedule.list_campaigns", "GET"): Case(ROLES, 200, fixed("/api/v1/campaigns")),
+    ("api_schedule.get_campaign", "GET"): Case(
+        ROLES, 200, lambda s, _r: f"/api/v1/campaigns/{campaign(s)}"
+    ),
     ("schedule.location", "GET"): Case(
         ROLES, 200, lambda s, _r: f"/locations/{location(s)}/schedule"
     ),

@@ -21,6 +21,7 @@ from tests.conftest import (
 )
 from tests.web.route_cases import ANYONE, Case, fixed
 from tests.web.route_cases_composer import COMPOSER_CASES
+from tests.web.route_cases_devices import DEVICE_CASES, device_token
 from tests.web.route_cases_schedule import SCHEDULE_CASES
 
 LOCATION = {"name": "Matrix site", "screen_width": 1920, "screen_height": 1080}
@@ -128,6 +129,7 @@ CASES: dict[tuple[str, str], Case] = {
 
 CASES.update(COMPOSER_CASES)
 CASES.update(SCHEDULE_CASES)
+CASES.update(DEVICE_CASES)
 
 
 def _own_token(svc: Any, role: str) -> int:
@@ -172,10 +174,14 @@ def test_each_role_gets_the_expected_status(tmp_path: Any, route: tuple[str, str
         case = CASES[route]
         endpoint, method = route
         tokens = {role: api_token(svc, role) for role in ROLES}
-        for role in ANYONE:
+        # Device routes: user tokens and anonymous get 401; a device token gets the status.
+        device = getattr(case, "device", False)
+        for role in (*ANYONE, "device") if device else ANYONE:
             client = app.test_client()
             headers = {}
-            if endpoint.startswith(("api_v1.", "api_library.")):
+            if role == "device":
+                headers["Authorization"] = f"Bearer {device_token(svc)}"
+            elif endpoint.startswith("api_") or device:
                 if role != "anonymous":
                     headers["Authorization"] = f"Bearer {tokens[role]}"
             elif role != "anonymous":
@@ -187,10 +193,10 @@ def test_each_role_gets_the_expected_status(tmp_path: Any, route: tuple[str, str
             if body is not None:
                 kwargs["json" if case.json else "data"] = body
             response = client.open(path, method=method, **kwargs)
-            if role in case.allowed:
+            if role in case.allowed or role == "device":
                 assert response.status_code == case.status, (role, response.data[:300])
             else:
-                expected = 401 if role == "anonymous" else 403
+                expected = 401 if role == "anonymous" or device else 403
                 assert response.status_code == expected, (role, response.data[:300])
                 assert counts(svc) == before, f"{role} was refused but something was written"
     finally:

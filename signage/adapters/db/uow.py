@@ -12,6 +12,12 @@ from signage.adapters.db.approval_repos import (
     SqlBlankRepository,
     SqlDocumentRepository,
 )
+from signage.adapters.db.device_repos import (
+    SqlDeviceAlertRepository,
+    SqlDeviceRepository,
+    SqlEnrolmentRepository,
+    SqlPlayRepository,
+)
 from signage.adapters.db.library_repos import (
     SqlAssetRepository,
     SqlCreativeRepository,
@@ -50,6 +56,10 @@ class SqlUnitOfWork:
     approvals: SqlApprovalRepository
     blanks: SqlBlankRepository
     documents: SqlDocumentRepository
+    enrolments: SqlEnrolmentRepository
+    devices: SqlDeviceRepository
+    plays: SqlPlayRepository
+    device_alerts: SqlDeviceAlertRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -77,6 +87,10 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovalRepository(conn)
         self.blanks = SqlBlankRepository(conn)
         self.documents = SqlDocumentRepository(conn)
+        self.enrolments = SqlEnrolmentRepository(conn)
+        self.devices = SqlDeviceRepository(conn)
+        self.plays = SqlPlayRepository(conn)
+        self.device_alerts = SqlDeviceAlertRepository(conn)
         return self
 
     @property
