@@ -211,26 +211,49 @@ def worker(ctx: click.Context) -> None:
         runner.stop()
 
 
-@cli.command()
+@cli.command("demo-players")
+@click.option("--server", default=None, help="Base URL the players use (default: this server).")
 @click.pass_context
-def run(ctx: click.Context) -> None:
-    """Migrate, seed the demo on first start, then serve with one worker (Ctrl-C stops both)."""
+def demo_players(ctx: click.Context, server: str | None) -> None:
+    """Run one simulated player per location, enrolled like real ones, until stopped."""
+    import threading
+
+    from signage.jobs.demo_players import run_demo_players
+
+    settings = _settings(ctx)
+    url = server or f"http://{settings.server.host}:{settings.server.port}"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_demo_players(_services(ctx), url, settings.path("instance"), stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@cli.command()
+@click.option("--demo-players/--no-demo-players", default=True, help="Seven simulated players.")
+@click.pass_context
+def run(ctx: click.Context, demo_players: bool) -> None:
+    """Migrate, seed the demo on first start, then serve with one worker (Ctrl-C stops all)."""
     ctx.invoke(migrate)
     ctx.invoke(seed_demo)
     config = ctx.find_root().params["config_path"]
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "signage", "--config", config, "worker"]
-    )
+    base = [sys.executable, "-m", "signage", "--config", config]
+    children = [subprocess.Popen([*base, "worker"])]  # noqa: S603 - our own interpreter
+    if demo_players:
+        children.append(subprocess.Popen([*base, "demo-players"]))  # noqa: S603
     try:
         ctx.invoke(serve)
     except KeyboardInterrupt:
         pass
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
         click.echo("Signage stopped.")
 
 

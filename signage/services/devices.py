@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from signage.domain.devices import (
@@ -32,7 +32,6 @@ from signage.domain.devices import (
     parse_heartbeat,
     poll_message,
     public_key_from_b64,
-    reach,
     reported_screen,
     signature_from_b64,
 )
@@ -48,17 +47,16 @@ from signage.domain.errors import (
 from signage.domain.locations import Location
 from signage.domain.users import Role, User
 from signage.services.audit import record_event
-from signage.services.campaign_changes import campaign_or_404
 from signage.services.device_ports import (
     QuarantinedPlay,
     Screenshot,
     SignatureVerifier,
     StoredPlay,
 )
+from signage.services.device_watch import AlertView, alert_views, offline_alerts, takedown
 from signage.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 DEVICE_TOKEN_PREFIX = "sgd_"  # noqa: S105 (a visible prefix, not a secret)
-ALERT_MEMORY = timedelta(hours=24)
 
 
 class EnrolmentExpiredError(SignageError):
@@ -96,15 +94,6 @@ class DeviceDetail:
     plays: tuple[StoredPlay, ...]
     quarantined: tuple[QuarantinedPlay, ...]
     screenshot_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertView:
-    """An alert for the dashboard."""
-
-    alert: DeviceAlert
-    location_name: str
-    text: str
 
 
 def _require_admin(user: User, action: str) -> None:
@@ -399,46 +388,19 @@ class DeviceServices:
                 screenshot_at=shot.taken_at if shot else None,
             )
 
-    # --- alerts --------------------------------------------------------------------------
+    # --- alerts and take-down reach (signage.services.device_watch) ---------------------
 
     def check_offline(self) -> list[DeviceAlert]:
         """Raise an alert for each active device gone offline; note each one that came back."""
-        raised: list[DeviceAlert] = []
         with self.uow_factory() as uow:
-            now = self.clock.now()
-            for device in uow.devices.list():
-                if not device.active:
-                    continue
-                open_alert = uow.device_alerts.open_offline(device.id)
-                online = is_online(device.last_seen_at, now, self.poll_interval_s)
-                if not online and open_alert is None:
-                    since = device.last_seen_at or device.enrolled_at
-                    raised.append(uow.device_alerts.add(device.id, "offline", since, now))
-                elif online and open_alert is not None:
-                    uow.device_alerts.close(open_alert.id, now)
-                    raised.append(
-                        uow.device_alerts.add(device.id, "recovered", open_alert.since, now)
-                    )
+            raised = offline_alerts(uow, self.clock.now(), self.poll_interval_s)
             uow.commit()
         return raised
 
     def dashboard_alerts(self) -> list[AlertView]:
         """Open offline alerts and the last day's recoveries, newest first."""
         with self.uow_factory(readonly=True) as uow:
-            now = self.clock.now()
-            names = {loc.id: loc.spec.name for loc in uow.locations.list()}
-            views = []
-            for alert in uow.device_alerts.recent(now - ALERT_MEMORY):
-                device = uow.devices.get(alert.device_id)
-                if alert.kind == "offline" and alert.closed_at is not None:
-                    continue  # its recovery note says it
-                if device is not None and not device.active and alert.closed_at is None:
-                    continue  # retired devices are not expected back
-                where = names.get(device.location_id, "?") if device else "?"
-                views.append(AlertView(alert, where, alert.text(now)))
-            return views
-
-    # --- take-down reach -----------------------------------------------------------------
+            return alert_views(uow, self.clock.now())
 
     def takedown_status(
         self, *, campaign_id: int | None = None, blank_id: int | None = None
@@ -448,35 +410,4 @@ class DeviceServices:
         if (campaign_id is None) == (blank_id is None):
             raise ValidationError("takedown", "name a campaign or a blank")
         with self.uow_factory(readonly=True) as uow:
-            now = self.clock.now()
-            locations = {loc.id: loc for loc in uow.locations.list()}
-            if campaign_id is not None:
-                campaign = campaign_or_404(uow, campaign_id)
-                withdrawn = [
-                    a for a in uow.approvals.list_for(campaign_id) if a.withdrawn_at is not None
-                ]
-                if not withdrawn:
-                    return Takedown("campaign", campaign_id, campaign.name, None, ())
-                at = max(a.withdrawn_at for a in withdrawn if a.withdrawn_at is not None)
-                where: Sequence[int] = sorted(
-                    {lid for a in withdrawn for lid in a.snapshot.screens}
-                )
-                kind, label = "campaign", campaign.name
-            else:
-                assert blank_id is not None
-                blank = uow.blanks.get(blank_id) if valid_id(blank_id) else None
-                if blank is None:
-                    raise NotFoundError(f"blank {blank_id} not found")
-                at = blank.started_at
-                where = [blank.location_id] if blank.location_id is not None else sorted(locations)
-                scope = locations.get(blank.location_id) if blank.location_id else None
-                kind, label = "blank", f"blank of {scope.spec.name if scope else 'every location'}"
-            screens = []
-            for location_id in where:
-                device = uow.devices.active_at(location_id)
-                if device is None:
-                    continue
-                name = locations[location_id].spec.name if location_id in locations else "?"
-                confirmed = uow.devices.first_confirmation(device.id, at)
-                screens.append(reach(device, name, at, confirmed, now, self.poll_interval_s))
-            return Takedown(kind, campaign_id or blank_id or 0, label, at, tuple(screens))
+            return takedown(uow, self.clock.now(), self.poll_interval_s, campaign_id, blank_id)

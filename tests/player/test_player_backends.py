@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from signage_player.backend_mpv import MpvBackend
 from signage_player.backends import (
     HeadlessBackend,
-    MpvBackend,
     SimulateBackend,
     ffmpeg_exe,
     make_backend,

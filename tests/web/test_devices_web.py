@@ -66,6 +66,18 @@ def test_every_player_answer_carries_the_server_time(app: Any, services: Any) ->
     assert bad.status_code == 422
     bad_sha = client.get(f"{P}/assets/not-a-hash", headers=auth)
     assert bad_sha.status_code == 404
+    beat = {"showing": "content", "playing": {"creative_id": 7}, "clock_offset_ms": 12}
+    assert client.post(f"{P}/heartbeat", headers=auth, json=beat).status_code == 200
+    odd = client.post(f"{P}/plays", headers=auth, json={"records": [{"id": "x"}]})
+    assert odd.json["results"][0]["status"] == "quarantined"
+    login(client, "admin")
+    assert client.post(f"/devices/{device.id}/screenshot").status_code == 303
+    page = client.get(f"/devices/{device.id}")
+    assert page.status_code == 200
+    assert b"creative 7" in page.data
+    assert b"malformed" in page.data
+    assert b"Screenshot requested" in page.data
+    assert b"online" in client.get("/devices").data
 
 
 def test_enrolment_is_rate_limited_per_address(app: Any) -> None:

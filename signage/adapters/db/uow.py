@@ -16,7 +16,6 @@ from signage.adapters.db.device_repos import (
     SqlDeviceAlertRepository,
     SqlDeviceRepository,
     SqlEnrolmentRepository,
-    SqlPlayRepository,
 )
 from signage.adapters.db.library_repos import (
     SqlAssetRepository,
@@ -24,6 +23,7 @@ from signage.adapters.db.library_repos import (
     SqlQuoteRepository,
     SqlTemplateRepository,
 )
+from signage.adapters.db.play_repos import SqlPlayRepository
 from signage.adapters.db.render_jobs import SqlRenderJobRepository
 from signage.adapters.db.repositories import (
     SqlAuditRepository,
