@@ -11,6 +11,9 @@ from datetime import datetime
 from signage.domain.errors import ValidationError
 
 RENDERER_VERSION = "1"
+# Screen sides a video can be rendered at (the encoder's and LED panels' practical range).
+MIN_SIDE = 64
+MAX_SIDE = 7680
 
 
 class CreativeKind(enum.StrEnum):
@@ -72,8 +75,10 @@ class RenderKey:
     renderer_version: str = RENDERER_VERSION
 
     def __post_init__(self) -> None:
-        if not (16 <= self.width <= 8192 and 16 <= self.height <= 8192):
-            raise ValidationError("size", "width and height must lie between 16 and 8192 pixels")
+        if not (MIN_SIDE <= self.width <= MAX_SIDE and MIN_SIDE <= self.height <= MAX_SIDE):
+            raise ValidationError(
+                "size", f"width and height must lie between {MIN_SIDE} and {MAX_SIDE} pixels"
+            )
         if self.width % 2 or self.height % 2:
             raise ValidationError("size", "H.264 in yuv420p needs even width and height")
         if not 1000 <= self.duration_ms <= 120_000:

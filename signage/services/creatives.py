@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signage.domain.assets import AssetKind, is_sha256
-from signage.domain.creatives import Creative, CreativeKind, JobStatus, RenderJob, RenderKey
+from signage.domain.creatives import (
+    MAX_SIDE,
+    MIN_SIDE,
+    Creative,
+    CreativeKind,
+    JobStatus,
+    RenderJob,
+    RenderKey,
+)
 from signage.domain.errors import ConflictError, NotFoundError, ValidationError, valid_id
 from signage.domain.quotes import QuoteSpec
 from signage.domain.templates import Template
@@ -258,7 +266,9 @@ def _material(uow: UnitOfWork, files: MediaFiles, creative: Creative) -> QuoteMa
 
 def _even_size(size: tuple[int, int]) -> tuple[int, int]:
     width, height = size
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise ValidationError("size", "width and height must lie between 16 and 8192 pixels")
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ValidationError(
+            "size", f"width and height must lie between {MIN_SIDE} and {MAX_SIDE} pixels"
+        )
     # yuv420p needs even sizes; an odd LED panel gets the pixel column below it.
     return width - width % 2, height - height % 2

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from signage.domain.creatives import MAX_SIDE, MIN_SIDE
 from signage.web.schemas import Strict
 
 Language = Literal["tg", "ru", "en"]
@@ -130,8 +131,8 @@ class CreativeList(BaseModel):
 
 
 class Size(Strict):
-    width: int = Field(ge=16, le=8192)
-    height: int = Field(ge=16, le=8192)
+    width: int = Field(ge=MIN_SIDE, le=MAX_SIDE)
+    height: int = Field(ge=MIN_SIDE, le=MAX_SIDE)
 
 
 class RenderRequestIn(Strict):

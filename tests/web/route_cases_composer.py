@@ -39,7 +39,7 @@ def creative(svc: Any) -> int:
 
 
 def job(svc: Any) -> int:
-    return int(svc.creatives.request_render("test", creative(svc), (64, 36)).id)
+    return int(svc.creatives.request_render("test", creative(svc), (128, 72)).id)
 
 
 def staff_copy(svc: Any, role: str) -> int:
@@ -101,7 +101,7 @@ COMPOSER_CASES: dict[tuple[str, str], Case] = {
         EDITORS,
         202,
         lambda s, _r: f"/api/v1/creatives/{creative(s)}/renders",
-        lambda _s, _r: {"sizes": [{"width": 64, "height": 36}]},
+        lambda _s, _r: {"sizes": [{"width": 128, "height": 72}]},
         json=True,
     ),
     ("api_library.get_render_job", "GET"): Case(
@@ -157,7 +157,7 @@ COMPOSER_CASES: dict[tuple[str, str], Case] = {
         EDITORS,
         303,
         lambda s, _r: f"/creatives/{creative(s)}/renders",
-        lambda _s, _r: {"sizes": "64x36"},
+        lambda _s, _r: {"sizes": "128x72"},
     ),
     ("creatives.cancel", "POST"): Case(
         EDITORS, 303, lambda s, _r: f"/render-jobs/{job(s)}/cancel", lambda _s, _r: {}

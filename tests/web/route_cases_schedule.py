@@ -9,7 +9,7 @@ from tests.web.route_cases import ROLES, Case, fixed
 from tests.web.route_cases_composer import creative
 
 EDITORS = ("staff", "admin")
-SITE = {"name": "Timeline site", "screen_width": 64, "screen_height": 36}
+SITE = {"name": "Timeline site", "screen_width": 128, "screen_height": 72}
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 

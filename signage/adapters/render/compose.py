@@ -16,11 +16,9 @@ from signage.adapters.render.layout import (
     load_font,
     plan_frame,
 )
+from signage.domain.creatives import MAX_SIDE, MIN_SIDE
 from signage.domain.errors import ValidationError
 from signage.domain.templates import Box, DesignKind, RenderRefusedError, Template
-
-MIN_SIDE = 64
-MAX_SIDE = 7680
 
 
 def check_size(size: tuple[int, int]) -> None:
