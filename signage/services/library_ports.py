@@ -157,6 +157,8 @@ class RenderJobRepository(Protocol):
 
     def requeue(self, job_id: int) -> None: ...
 
+    def requeue_stale(self, started_before: datetime) -> int: ...
+
 
 class FontChoice(Protocol):
     """The font file a render uses; its hash is part of the render key."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from signage.domain.assets import AssetKind
 from signage.domain.creatives import JobStatus, RenderJob
@@ -14,6 +15,9 @@ from signage.services.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger("signage.render")
 PROGRESS_EVERY_S = 0.5
+# A render takes seconds to a minute; one RUNNING for longer lost its worker (a crash, a
+# kill -9, a power cut) and is queued again, so the demo and real renders never stall.
+STALE_AFTER = timedelta(minutes=10)
 
 
 @dataclass(slots=True)
@@ -46,8 +50,18 @@ class RenderQueue:
     clock: Clock
     creatives: CreativeServices
 
+    def recover_stale(self) -> int:
+        """Requeue jobs whose worker died mid-render; how many."""
+        with self.uow_factory() as uow:
+            count = uow.render_jobs.requeue_stale(self.clock.now() - STALE_AFTER)
+            uow.commit()
+        if count:
+            log.warning("%d render job(s) left running by a lost worker were queued again", count)
+        return count
+
     def run_next(self, worker: str) -> RenderJob | None:
         """Claim and run the oldest queued job; None when the queue is empty."""
+        self.recover_stale()
         with self.uow_factory() as uow:
             job = uow.render_jobs.claim_next(worker, self.clock.now())
             uow.commit()

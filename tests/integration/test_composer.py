@@ -198,3 +198,18 @@ def test_the_preview_is_drawn_by_the_same_layout_as_the_video(svc: Any) -> None:
     middle = np.asarray(frames[len(frames) // 2].convert("RGB"), dtype=np.int16)
     difference = np.abs(middle - np.asarray(still.convert("RGB"), dtype=np.int16)).mean()
     assert difference < 6  # H.264 at CRF 20 plus the BT.709 round trip, nothing more
+
+
+def test_a_job_left_running_by_a_dead_worker_is_rendered_again(svc: Any) -> None:
+    from datetime import timedelta
+
+    quote = svc.quotes.create_quote("staff", TAJIK_QUOTE)
+    creative = svc.creatives.create_quote_creative("staff", quote.id, short_template(svc, "D"))
+    job = svc.creatives.request_render("staff", creative.id, (320, 180))
+    with svc.uow_factory() as uow:  # a worker claims it, then is killed
+        claimed = uow.render_jobs.claim_next("dead-worker", svc.clock.now() - timedelta(hours=1))
+        uow.commit()
+    assert claimed is not None
+    assert claimed.id == job.id
+    assert svc.render_queue.run_until_empty("alive") == 1
+    assert svc.creatives.render_job(job.id).status is JobStatus.DONE

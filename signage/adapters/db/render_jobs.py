@@ -141,6 +141,16 @@ class SqlRenderJobRepository:
             .values(status=JobStatus.CANCELLED.value, cancel_requested=True)
         )
 
+    def requeue_stale(self, started_before: datetime) -> int:
+        """Put back jobs left RUNNING by a worker that died (started too long ago)."""
+        return int(
+            self.conn.execute(
+                update(t.render_jobs)
+                .where(j.status == JobStatus.RUNNING.value, j.started_at < started_before)
+                .values(status=JobStatus.QUEUED.value, progress=0, worker=None, started_at=None)
+            ).rowcount
+        )
+
     def requeue(self, job_id: int) -> None:
         """Put a failed or cancelled job back in the queue (same key, same row)."""
         self.conn.execute(
