@@ -47,6 +47,9 @@ def enrol_and_bind(services: Any, admin: Any, location: Any, state_dir: Path, se
     try:
         assert process.stdout is not None
         for line in process.stdout:
+            if line.startswith("Already enrolled"):
+                process.wait()
+                return True  # a later `make run`: the player keeps its identity and token
             if line.startswith("Enrolment code:"):
                 code = line.split(":", 1)[1].strip()
                 services.devices.bind_device(admin, code, location.id)
