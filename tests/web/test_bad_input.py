@@ -100,7 +100,7 @@ API_CASES = [
         lambda s: f"/api/v1/playlists/{playlist(s)}/items",
         lambda s: {"items": [{"creative_id": creative(s), "duration_ms": 5000}]},
         422,
-        "duration_ms",
+        "duration",
     ),
 ]
 
