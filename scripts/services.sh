@@ -21,6 +21,18 @@ ensure_chromium() {
   fi
 }
 
+ensure_mpv() {
+  # The player's default backend; its tests run it with --vo=null --ao=null.
+  if command -v mpv >/dev/null; then return 0; fi
+  echo "test-all: installing Debian's mpv for the player backend tests"
+  if apt_install mpv && command -v mpv >/dev/null; then
+    return 0
+  else
+    echo "test-all: could not install mpv (needs root and apt); mpv tests will skip"
+    return 1
+  fi
+}
+
 ensure_postgres() {
   if [ -n "${SIGNAGE_TEST_DATABASE_URL:-}" ]; then return 0; fi
   if ! command -v pg_ctlcluster >/dev/null; then

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from signage.adapters.bundle_zip import ZipBundles
 from signage.adapters.clock import SystemClock
 from signage.adapters.db.engine import make_engine
 from signage.adapters.db.uow import SqlUnitOfWorkFactory
@@ -15,17 +16,24 @@ from signage.adapters.ics import IcsWriter
 from signage.adapters.media_store import MediaStore
 from signage.adapters.passwords import Argon2Hasher
 from signage.adapters.render.renderer import PillowMoviepyRenderer
+from signage.adapters.server_key import FILE_NAME as SERVER_KEY_FILE
+from signage.adapters.server_key import ServerKeyFile
 from signage.adapters.signing import Ed25519Verifier
+from signage.adapters.xlsx import OpenpyxlWriter
 from signage.config import Settings
 from signage.services.audit import AuditServices
+from signage.services.audit_exports import AuditExportServices
+from signage.services.audit_reports import AuditReportServices
 from signage.services.calendar import CalendarServices
 from signage.services.campaign_content import CampaignContentServices
 from signage.services.campaign_files import CampaignFileServices
 from signage.services.campaigns import CampaignServices
+from signage.services.checkpoints import CheckpointServices
 from signage.services.creatives import CreativeServices, RenderDefaults
 from signage.services.demo import ComposerSeeder, DemoApprover
 from signage.services.devices import DeviceServices
 from signage.services.imports import ImportServices
+from signage.services.ledger import LedgerServices
 from signage.services.library import QuoteServices, TemplateServices
 from signage.services.library_ports import Renderer
 from signage.services.locations import LocationServices
@@ -71,11 +79,21 @@ class Services:
     plans: PlanServices
     devices: DeviceServices
     player: PlayerServices
+    server_key: ServerKeyFile
+    checkpoints: CheckpointServices
+    ledger: LedgerServices
+    audit_reports: AuditReportServices
+    audit_exports: AuditExportServices
 
     @property
     def media_root(self) -> Path:
         """Absolute media store folder."""
         return self.settings.path(self.settings.media.root)
+
+
+def server_key_path(settings: Settings) -> Path:
+    """The server's signing key: beside the Flask secret key, in instance/."""
+    return settings.path(settings.server.secret_key_file).parent / SERVER_KEY_FILE
 
 
 def build_services(
@@ -120,6 +138,8 @@ def build_services(
         campaign_content,
     )
     verifier = Ed25519Verifier()
+    server_key = ServerKeyFile(server_key_path(settings))
+    audit_reports = AuditReportServices(uow_factory, clock, settings.player.poll_interval_seconds)
     poll_s = settings.player.poll_interval_seconds
     return Services(
         settings=settings,
@@ -148,4 +168,11 @@ def build_services(
         plans=plans,
         devices=DeviceServices(uow_factory, clock, verifier, poll_s),
         player=PlayerServices(uow_factory, clock, plans, verifier, poll_s),
+        server_key=server_key,
+        checkpoints=CheckpointServices(uow_factory, clock, server_key),
+        ledger=LedgerServices(uow_factory, clock, server_key, verifier),
+        audit_reports=audit_reports,
+        audit_exports=AuditExportServices(
+            uow_factory, clock, audit_reports, server_key, OpenpyxlWriter(), ZipBundles()
+        ),
     )

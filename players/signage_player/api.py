@@ -29,6 +29,7 @@ MAX_PLAYS_BATCH = 1000
 DEFAULT_TIMEOUT = (5.0, 30.0)
 CHUNK_BYTES = 64 * 1024
 ENROL_POLL_CONTEXT = b"signage-enroll-poll:"
+SCREENSHOT_HEADER = "Signage-Screenshot-Requested"
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 Outcome = Literal["accepted", "duplicate", "quarantined"]
@@ -85,6 +86,7 @@ class PlanResponse:
 
     plan: dict[str, Any] | None
     etag: str | None
+    screenshot_requested: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -137,6 +139,7 @@ class ApiClient:
         path: str,
         *,
         json: object = None,
+        data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
     ) -> requests.Response:
@@ -152,6 +155,7 @@ class ApiClient:
                 method,
                 self.url(path),
                 json=json,
+                data=data,
                 headers=send_headers,
                 timeout=self.timeout,
                 stream=stream,
@@ -231,9 +235,10 @@ class ApiClient:
         """The plan for the horizon, or not-modified when `etag` is still current."""
         headers = {"If-None-Match": etag} if etag else {}
         response = self._request("GET", "plan", headers=headers)
+        wanted = response.headers.get(SCREENSHOT_HEADER, "").strip() == "1"
         if response.status_code == 304:
-            return PlanResponse(None, response.headers.get("ETag", etag))
-        return PlanResponse(_object(response), response.headers.get("ETag"))
+            return PlanResponse(None, response.headers.get("ETag", etag), wanted)
+        return PlanResponse(_object(response), response.headers.get("ETag"), wanted)
 
     def asset_url(self, sha256: str) -> str:
         """The URL of an asset when the plan gives none."""
@@ -288,6 +293,10 @@ class ApiClient:
     def heartbeat(self, payload: Mapping[str, object]) -> dict[str, Any]:
         """Report what is playing and the device's health; returns the server's answer."""
         return _object(self._request("POST", "heartbeat", json=dict(payload)))
+
+    def post_screenshot(self, png: bytes) -> None:
+        """Send a PNG of the screen, as an admin asked (heartbeat answer or plan header)."""
+        self._request("POST", "screenshot", data=png, headers={"Content-Type": "image/png"})
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:

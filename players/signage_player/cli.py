@@ -20,7 +20,7 @@ from signage_player import __version__
 from signage_player.api import ApiClient, NetworkError, RateLimitedError
 from signage_player.backends import BACKEND_NAMES, make_backend
 from signage_player.backoff import Backoff, jittered
-from signage_player.clock import Clock, CorrectedClock, SystemClock
+from signage_player.clock import Clock, CorrectedClock, SystemClock, clock_from_env
 from signage_player.errors import BackendError, StateError
 from signage_player.keys import (
     fingerprint,
@@ -44,6 +44,11 @@ def default_state_dir() -> Path:
     return Path(base) / "signage-player"
 
 
+def device_clock() -> Clock:
+    """The system clock; a test-only accelerated one when `$SIGNAGE_PLAYER_CLOCK` is set."""
+    return clock_from_env() or SystemClock()
+
+
 def _iso(ms: int | None) -> str:
     if ms is None:
         return "never"
@@ -62,7 +67,7 @@ def enroll(
     max_polls: int | None = None,
 ) -> int:
     """Show the enrolment code and fingerprint, then poll until an admin binds the device."""
-    clock = clock or SystemClock()
+    clock = clock or device_clock()
     with PlayerState.in_dir(state_dir) as state:
         if state.token() and not again:
             print("Already enrolled; use --again for a new identity.", file=out)
@@ -153,7 +158,7 @@ def run(
     if not server or not token:
         print("Not enrolled: run `signage-player enroll --server URL` first.", file=out)
         return 2
-    clock = SystemClock()
+    clock = device_clock()
     try:
         options: dict[str, object] = {}
         if backend_name == "mpv":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -9,6 +10,9 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 SERVER_TIME_HEADER = "Signage-Server-Time"
+# For tests only: `factor:origin_unix_ms:real_origin_ns` runs the player on an accelerated
+# clock shared with a test server (see `clock_from_env`). Off unless set.
+CLOCK_ENV = "SIGNAGE_PLAYER_CLOCK"
 # `Date` is truncated to whole seconds, so the true instant lies in [s, s + 1 s): aim at the middle.
 _DATE_HEADER_CENTRE_MS = 500
 
@@ -81,6 +85,24 @@ class AcceleratedClock:
     def wait_event(self, event: threading.Event, seconds: float) -> bool:
         """Wait up to `seconds` of accelerated time for `event`; True if it was set."""
         return event.wait(max(0.0, seconds) / self.factor)
+
+
+def clock_from_env(environ: Mapping[str, str] | None = None) -> AcceleratedClock | None:
+    """The test-only accelerated clock named by `$SIGNAGE_PLAYER_CLOCK`, else None.
+
+    The value is `factor:origin_unix_ms:real_origin_ns`: the clock reads `origin_unix_ms`
+    when `time.monotonic_ns()` (system-wide on Linux) read `real_origin_ns`, and runs
+    `factor` times faster from there, so a test server with the same three numbers agrees
+    with the player to the millisecond. Never set on a billboard.
+    """
+    raw = (os.environ if environ is None else environ).get(CLOCK_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        factor, origin_ms, real_origin_ns = raw.split(":")
+        return AcceleratedClock(float(factor), int(origin_ms), int(real_origin_ns))
+    except ValueError as exc:
+        raise ValueError(f"{CLOCK_ENV} must be factor:origin_unix_ms:real_origin_ns") from exc
 
 
 class ManualClock:

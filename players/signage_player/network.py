@@ -26,6 +26,7 @@ from signage_player.errors import (
     PlayerError,
 )
 from signage_player.faults import crash_point
+from signage_player.screenshot import take_screenshot
 
 if TYPE_CHECKING:
     from signage_player.runner import Player
@@ -57,6 +58,8 @@ def sync_loop(player: Player) -> None:
                     send_heartbeat(player)
                     interval = player.heartbeat_interval_s or player.poll_interval()
                     next_beat = now + int(jittered(interval) * 1000)
+                if player.take_screenshot_request():
+                    send_screenshot(player)
                 backoff.reset()
             except RateLimitedError as exc:
                 not_before = mono() + int(exc.retry_after_s * 1000)
@@ -80,6 +83,8 @@ def sync_loop(player: Player) -> None:
 def poll_plan(player: Player) -> bool:
     """Ask for the plan (conditional on the active ETag); True when a new one arrived."""
     answer = player.api.get_plan(player.active_etag())
+    if answer.screenshot_requested:
+        player.note_screenshot_requested()
     if answer.not_modified or answer.plan is None:
         return False
     crash_point("plan.after_receive_before_save")
@@ -117,9 +122,25 @@ def upload_outbox(player: Player, *, final: bool = False) -> int:
 def send_heartbeat(player: Player) -> None:
     """Report the player's state; errors it carried count as reported once it got through."""
     payload = player.snapshot()
-    player.api.heartbeat(payload)
+    answer = player.api.heartbeat(payload)
     error_at = payload.get("last_error_at_ms")
     player.errors_reported(error_at if isinstance(error_at, int) else None)
+    if answer.get("screenshot_requested") is True:
+        player.note_screenshot_requested()
+
+
+def send_screenshot(player: Player) -> bool:
+    """Send what the screen shows now; False (and an error noted) when it cannot be taken.
+
+    The request stays open on the server until a screenshot arrives, so the next answer
+    asks again.
+    """
+    png = take_screenshot(player)
+    if png is None:
+        player.note_error(f"screenshot requested; the {player.backend.name} backend has none")
+        return False
+    player.api.post_screenshot(png)
+    return True
 
 
 def download_loop(player: Player) -> None:

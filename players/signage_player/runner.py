@@ -96,6 +96,7 @@ class Player:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._beat_soon = True
+        self._screenshot_wanted = False
         # All three are guarded by `_lock`, so one snapshot sees screen, plans and error.
         self._screen = Screen(self._lock, self.clock, self._stopping)
         self._plans = Plans(self.state, self.cache.has)
@@ -344,6 +345,22 @@ class Player:
         with self._lock:
             soon, self._beat_soon = self._beat_soon, False
             return soon
+
+    def note_screenshot_requested(self) -> None:
+        """The server asked for a screenshot; the sync thread sends one soon."""
+        with self._lock:
+            self._screenshot_wanted = True
+
+    def take_screenshot_request(self) -> bool:
+        """True (once) when a screenshot was asked for since the last call."""
+        with self._lock:
+            wanted, self._screenshot_wanted = self._screenshot_wanted, False
+            return wanted
+
+    def showing_black(self) -> bool:
+        """True when nothing is on screen (black), as the heartbeat would say."""
+        with self._lock:
+            return self._screen.current is None
 
     def wanted_assets(self) -> tuple[list[str], set[str]]:
         """Assets the active plan still needs, soonest first, and every asset to keep."""

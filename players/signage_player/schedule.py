@@ -91,12 +91,12 @@ class Plan:
     playlists: Mapping[str, Playlist]
     assets: Mapping[str, Asset]
 
-    def approvals(self) -> frozenset[Ident]:
-        """Every approval with an entry in some content segment."""
+    def approvals(self, from_ms: int | None = None) -> frozenset[Ident]:
+        """Every approval with an entry in some content segment (ending after `from_ms`)."""
         return frozenset(
             entry.approval_id
             for segment in self.segments
-            if segment.kind == "content"
+            if segment.kind == "content" and (from_ms is None or segment.end_ms > from_ms)
             for entry in segment.entries
         )
 
@@ -426,10 +426,11 @@ def first_removal(
     """When, in `[from_ms, until_ms)`, content of `approval_id` stops being allowed.
 
     Content is removed where the plan shows black (`blank`, `nothing`, past the horizon)
-    or when its approval is no longer in the plan at all (a withdrawal or a new approval).
+    or when its approval no longer appears in the plan from `from_ms` on (a withdrawal or
+    a new approval: the server keeps the part of today before a withdrawal in the plan).
     Returns the instant and the reason (`withdrawn`, `blank`, `plan_changed`).
     """
-    if approval_id is None or approval_id not in plan.approvals():
+    if approval_id is None or approval_id not in plan.approvals(from_ms):
         return from_ms, "withdrawn"
     t = from_ms
     while t < until_ms:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -16,3 +19,12 @@ class Ed25519Verifier:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+def ed25519_check(public_key: bytes, message: bytes, signature_b64: str) -> bool:
+    """`verify_bundle`'s signature check: a raw key, the message, a standard-base64 signature."""
+    try:
+        signature = base64.b64decode(signature_b64.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return False
+    return Ed25519Verifier().verify(public_key, message, signature)

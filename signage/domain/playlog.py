@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from signage.domain.errors import ValidationError
 
@@ -55,7 +55,8 @@ class PlayRecord:
 
     def to_json(self) -> dict[str, object]:
         """The record as a JSON object, signature included."""
-        return asdict(self)
+        # Every field is a scalar: no need for asdict's recursive deep copy (hot on ingest).
+        return {name: getattr(self, name) for name in RECORD_FIELDS}
 
     def canonical_bytes(self) -> bytes:
         """The bytes the device signed."""
@@ -143,9 +144,14 @@ def _optional_hex64(data: Mapping[str, object], name: str) -> str | None:
 
 def parse_record(data: object) -> PlayRecord:
     """Check a record's structure (fields, types, no floats, status) and type it."""
+    return parse_signed(data)[0]
+
+
+def parse_signed(data: object) -> tuple[PlayRecord, bytes]:
+    """`parse_record`, and the canonical bytes the signature covers (computed once)."""
     if not isinstance(data, Mapping):
         raise ValidationError("record", "must be a JSON object")
-    canonical_bytes(data)  # every field present, none unknown, no floats
+    canonical = canonical_bytes(data)  # every field present, none unknown, no floats
     if "signature" not in data:
         raise ValidationError("signature", "is missing")
     record_id = data["id"]
@@ -162,7 +168,7 @@ def parse_record(data: object) -> PlayRecord:
     if not isinstance(signature, str):
         raise ValidationError("signature", "must be base64 text")
     signature_bytes(signature)
-    return PlayRecord(
+    record = PlayRecord(
         id=record_id,
         device_id=_ident(data, "device_id"),
         seq=_int(data, "seq", 1),
@@ -180,6 +186,7 @@ def parse_record(data: object) -> PlayRecord:
         prev_hash=_hex64(data, "prev_hash"),
         signature=signature,
     )
+    return record, canonical
 
 
 def _is_canonical_uuid(text: str) -> bool:

@@ -43,6 +43,16 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     )
     specs.append(
         JobSpec(
+            id="checkpoint",
+            task="checkpoint",
+            trigger="cron",
+            # Quarter hours, also when idle: auditors can expect one at :00, :15, :30, :45.
+            trigger_args={"minute": "0,15,30,45"},
+            description="sign a checkpoint of every device's chain head and the audit head",
+        )
+    )
+    specs.append(
+        JobSpec(
             id="demo_approval",
             task="demo_approval",
             trigger="interval",

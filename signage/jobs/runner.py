@@ -95,6 +95,7 @@ class Worker:
     def run(self) -> None:
         """Loop until `stop()`; a worker without the lease waits and retries."""
         log.info("worker %s started", self.holder)
+        self.services.server_key.ensure()  # first start: the checkpoint signing key
         renderer = threading.Thread(target=self._render_loop, name="render-queue", daemon=True)
         if self.render:
             renderer.start()

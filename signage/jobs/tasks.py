@@ -16,7 +16,7 @@ log = logging.getLogger("signage.jobs")
 def secret_files(services: Services) -> list[Any]:
     """The instance files a backup must carry (the Flask secret key, later signing keys)."""
     settings = services.settings
-    return [settings.path(settings.server.secret_key_file)]
+    return [settings.path(settings.server.secret_key_file), services.server_key.path]
 
 
 def backup(services: Services) -> BackupResult:
@@ -41,6 +41,13 @@ def device_watch(services: Services) -> list[Any]:
     return raised
 
 
+def checkpoint(services: Services) -> Any:
+    """Sign the checkpoint of every device's chain head and the audit trail's head."""
+    signed = services.checkpoints.make_checkpoint()
+    log.info("checkpoint %d signed: %s", signed.checkpoint.seq, signed.checkpoint.digest())
+    return signed
+
+
 DEMO_APPROVAL = "instance/demo-approval.json"
 
 
@@ -60,5 +67,6 @@ def demo_approval(services: Services) -> bool:
 TASKS: dict[str, Callable[[Services], Any]] = {
     "backup": backup,
     "device_watch": device_watch,
+    "checkpoint": checkpoint,
     "demo_approval": demo_approval,
 }

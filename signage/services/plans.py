@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
-from signage.domain.approvals import StoredApproval
+from signage.domain.approvals import StoredApproval, StoredBlank
 from signage.domain.campaigns import ScheduleWarning, WarningKind
 from signage.domain.errors import NotFoundError, valid_id
 from signage.domain.locations import Location
@@ -88,8 +88,22 @@ def _inputs(uow: UnitOfWork, location_id: int, start: datetime, end: datetime) -
     return _Inputs(location, stored, approvals, blanks)
 
 
+@dataclass(frozen=True, slots=True)
+class HorizonInputs:
+    """Everything a location's horizon plan is computed from, read in one unit of work.
+
+    The plan is a pure function of these rows and the span: equal inputs, equal plan.
+    """
+
+    location: Location
+    start: datetime
+    end: datetime
+    stored: tuple[StoredApproval, ...]
+    blanks: tuple[StoredBlank, ...]
+
+
 def _playlists(
-    uow: UnitOfWork,
+    uow: UnitOfWork | None,
     location_id: int,
     segments: Iterable[Segment],
     known: Mapping[int, StoredApproval],
@@ -98,7 +112,7 @@ def _playlists(
     for approval_id, playlist_id in sorted(
         {live.playlist_key for segment in segments for live in segment.live}
     ):
-        stored = known.get(approval_id) or uow.approvals.get(approval_id)
+        stored = known.get(approval_id) or (uow.approvals.get(approval_id) if uow else None)
         if stored is None:
             continue
         result[(approval_id, playlist_id)] = stored.snapshot.items_for(playlist_id, location_id)
@@ -130,11 +144,33 @@ class PlanServices:
         self, location_id: int, at: datetime | None = None, days: int = 7
     ) -> LocationPlan:
         """The plan handed to players: local midnight of `at`'s day to `days` days later."""
+        return self.plan_from(self.horizon_inputs(location_id, at, days))
+
+    def horizon_inputs(
+        self, location_id: int, at: datetime | None = None, days: int = 7
+    ) -> HorizonInputs:
+        """What `horizon_plan` computes from (the engine's look-back included)."""
         at = at or self.clock.now()
         with self.uow_factory(readonly=True) as uow:
-            location = plan_location(_location(uow, location_id))
-        start, end = horizon_for(location, at, days)
-        return self.location_plan(location_id, start, end)
+            location = _location(uow, location_id)
+            start, end = horizon_for(plan_location(location), at, days)
+            since = start - MAX_LOOKBACK - timedelta(days=1)
+            stored = tuple(uow.approvals.overlapping(since, end))
+            blanks = tuple(uow.blanks.overlapping(since, end))
+        return HorizonInputs(location, start, end, stored, blanks)
+
+    @staticmethod
+    def plan_from(inputs: HorizonInputs) -> LocationPlan:
+        """The horizon plan of `inputs`, computed without reading anything more."""
+        approvals = tuple(a for s in inputs.stored if (a := s.approval()) is not None)
+        blanks = tuple(b for s in inputs.blanks if (b := s.blank()) is not None)
+        location_id = inputs.location.id
+        segments = plan_for(
+            plan_location(inputs.location), approvals, blanks, inputs.start, inputs.end
+        )
+        known = {s.id: s for s in inputs.stored}
+        playlists = _playlists(None, location_id, segments, known)
+        return LocationPlan(location_id, inputs.start, inputs.end, tuple(segments), playlists)
 
     def playlists_for_plan(self, location_id: int, segments: Sequence[Segment]) -> PlanPlaylists:
         """Each live (approval id, playlist id): its snapshot items, with this screen's assets."""

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from signage.domain.assets import is_sha256
 from signage.domain.devices import Device
-from signage.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
+from signage.domain.errors import NotFoundError, PermissionDeniedError
 from signage.domain.locations import Location
-from signage.domain.playlog import implausibility, link_problem, parse_record, signature_bytes
-from signage.services.device_ports import SignatureVerifier, StoredPlay
+from signage.services.device_ports import SignatureVerifier
+from signage.services.ingest import PlayResult, check_batch, store_batch
 from signage.services.library_ports import StoredAsset
-from signage.services.plans import LocationPlan, PlanServices
-from signage.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from signage.services.plans import HorizonInputs, LocationPlan, PlanServices
+from signage.services.ports import Clock, UnitOfWorkFactory
 
 PLAN_VERSION = 1
-MAX_PLAYS_BATCH = 1000
 ASSET_URL = "/api/player/v1/assets/{sha}"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -128,33 +127,13 @@ class PlanDocument:
 
 
 @dataclass(frozen=True, slots=True)
-class PlayResult:
-    """The answer for one record of a batch."""
+class _Built:
+    """A device's serialised plan and the inputs it was computed from."""
 
-    id: str | None
-    status: str  # accepted | duplicate | quarantined
-    reason: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        return {"id": self.id, "status": self.status, "reason": self.reason}
-
-
-def _raw_id(raw: object) -> str | None:
-    if isinstance(raw, Mapping):
-        value = raw.get("id")
-        if isinstance(value, str):
-            return value
-        if value is not None:
-            return json.dumps(value, default=str)
-    return None
-
-
-def _body_text(raw: object) -> str:
-    try:
-        return json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return repr(raw)
+    inputs: HorizonInputs
+    body: bytes
+    etag: str
+    document: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,35 +145,50 @@ class PlayerServices:
     plans: PlanServices
     verifier: SignatureVerifier
     poll_interval_s: int
+    # Per device, the last plan built and its inputs: an unchanged poll re-reads the inputs
+    # but skips the plan engine, the asset look-ups and the serialisation.
+    _built: dict[int, _Built] = field(default_factory=dict, compare=False, repr=False)
 
-    def _document(self, device: Device, at: datetime) -> dict[str, Any]:
-        plan = self.plans.horizon_plan(device.location_id, at)
-        wanted = {item.asset_key for items in plan.playlists.values() for item in items}
+    def _build(self, device: Device, inputs: HorizonInputs) -> tuple[dict[str, Any], bool]:
+        """The plan document of `inputs`, and whether every asset it wants is known."""
+        plan = self.plans.plan_from(inputs)
+        items = [item for items in plan.playlists.values() for item in items]
+        wanted = {item.asset_key for item in items if item.asset_key}
         with self.uow_factory(readonly=True) as uow:
-            location = uow.locations.get(device.location_id)
-            if location is None:
-                raise NotFoundError(f"location {device.location_id} not found")
-            assets = {sha: a for sha in sorted(wanted) if sha and (a := uow.assets.get(sha))}
-        return plan_document(device, location, plan, assets, self.poll_interval_s)
+            assets = {sha: a for sha in sorted(wanted) if (a := uow.assets.get(sha))}
+        document = plan_document(device, inputs.location, plan, assets, self.poll_interval_s)
+        return document, len(assets) == len(wanted)
+
+    def _built_for(self, device: Device, at: datetime) -> _Built:
+        inputs = self.plans.horizon_inputs(device.location_id, at)
+        built = self._built.get(device.id)
+        if built is not None and built.inputs == inputs:
+            return built
+        document, complete = self._build(device, inputs)
+        body = canonical_json(document)
+        built = _Built(inputs, body, strong_etag(body), document)
+        # Assets are content-addressed and never change once stored, so a document with all
+        # its assets depends on `inputs` alone; one missing an asset is rebuilt every time.
+        if complete:
+            self._built[device.id] = built
+        return built
 
     def current_plan(self, device: Device) -> PlanDocument:
         """The device's plan for the horizon now; notes the ETag as handed out at this instant."""
         now = self.clock.now()
-        document = self._document(device, now)
-        body = canonical_json(document)
-        etag = strong_etag(body)
+        built = self._built_for(device, now)
         with self.uow_factory() as uow:
-            uow.devices.note_plan(device.id, etag, now)
+            uow.devices.note_plan(device.id, built.etag, now)
             current = uow.devices.get(device.id)
             uow.commit()
         wanted = current is not None and current.screenshot_requested_at is not None
-        return PlanDocument(body, etag, document, wanted)
+        return PlanDocument(built.body, built.etag, built.document, wanted)
 
     def asset_for(self, device: Device, sha256: str) -> StoredAsset:
         """An asset of the device's current plan (403 for any other, 404 when unknown)."""
         if not is_sha256(sha256):
             raise NotFoundError("no such asset")
-        document = self._document(device, self.clock.now())
+        document = self._built_for(device, self.clock.now()).document
         if sha256 not in document["assets"]:
             with self.uow_factory(readonly=True) as uow:
                 if uow.assets.get(sha256) is None:
@@ -208,72 +202,8 @@ class PlayerServices:
 
     def record_plays(self, device: Device, records: object) -> list[PlayResult]:
         """Verify and store a batch: each record accepted, duplicate or quarantined (why)."""
-        if not isinstance(records, Sequence) or isinstance(records, str | bytes):
-            raise ValidationError("records", "must be a list of play records")
-        if len(records) > MAX_PLAYS_BATCH:
-            raise ValidationError("records", f"send at most {MAX_PLAYS_BATCH} records per batch")
+        checked = check_batch(device, records, self.verifier)
         with self.uow_factory() as uow:
-            now = self.clock.now()
-            results = [self._ingest(uow, device, raw, now) for raw in records]
+            results = store_batch(uow, device, checked, self.clock.now())
             uow.commit()
         return results
-
-    def _quarantine(
-        self, uow: UnitOfWork, device: Device, raw: object, reason: str, now: datetime
-    ) -> PlayResult:
-        record_id = _raw_id(raw)
-        uow.plays.quarantine(device.id, record_id, reason, _body_text(raw), now)
-        return PlayResult(record_id, "quarantined", reason)
-
-    def _ingest(self, uow: UnitOfWork, device: Device, raw: object, now: datetime) -> PlayResult:
-        try:
-            record = parse_record(raw)
-        except ValidationError as exc:
-            return self._quarantine(uow, device, raw, f"malformed: {exc}", now)
-        if str(record.device_id) != str(device.id):
-            reason = f"device_id {record.device_id} is not this device ({device.id})"
-            return self._quarantine(uow, device, raw, reason, now)
-        canonical = record.canonical_bytes()
-        if not self.verifier.verify(
-            device.public_key, canonical, signature_bytes(record.signature)
-        ):
-            return self._quarantine(uow, device, raw, "bad signature", now)
-        digest = record.record_hash()
-        known = self._known(uow, device, raw, record.id, digest, now)
-        if known is not None:
-            return known
-        same_seq = uow.plays.at_seq(device.id, record.seq)
-        if same_seq is not None:
-            reason = f"conflicting seq: seq {record.seq} holds record {same_seq.record.id}"
-            return self._quarantine(uow, device, raw, reason, now)
-        before = uow.plays.at_seq(device.id, record.seq - 1) if record.seq > 1 else None
-        link = link_problem(record.seq, record.prev_hash, before.hash if before else None)
-        note = implausibility(
-            record, now_ms=epoch_ms(now), enrolled_at_ms=epoch_ms(device.enrolled_at)
-        )
-        stored = StoredPlay(record, digest, canonical.decode("utf-8"), now, note)
-        if not uow.plays.add(device.id, stored):
-            # Another request stored the id or seq between our look and our insert.
-            known = self._known(uow, device, raw, record.id, digest, now)
-            if known is not None:
-                return known
-            return self._quarantine(uow, device, raw, "conflicting seq", now)
-        return PlayResult(record.id, "accepted", note or link)
-
-    def _known(
-        self,
-        uow: UnitOfWork,
-        device: Device,
-        raw: object,
-        record_id: str,
-        digest: str,
-        now: datetime,
-    ) -> PlayResult | None:
-        existing = uow.plays.get(record_id)
-        if existing is None:
-            return None
-        if existing.hash == digest:
-            return PlayResult(record_id, "duplicate", None)
-        return self._quarantine(
-            uow, device, raw, "conflicting duplicate: this id is stored with other bytes", now
-        )

@@ -17,6 +17,7 @@ from signage.services.device_ports import (
     EnrolmentRepository,
     PlayRepository,
 )
+from signage.services.ledger_ports import CheckpointRepository, LedgerRepository
 from signage.services.library_ports import (
     AssetRepository,
     CreativeRepository,
@@ -156,6 +157,8 @@ class UnitOfWork(Protocol):
     devices: DeviceRepository
     plays: PlayRepository
     device_alerts: DeviceAlertRepository
+    ledger: LedgerRepository
+    checkpoints: CheckpointRepository
 
     def __enter__(self) -> Self: ...
 

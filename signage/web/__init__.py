@@ -10,6 +10,7 @@ from signage.web import (
     api_schedule,
     api_v1,
     audit,
+    auditor_pages,
     auth,
     campaign_pages,
     creative_pages,
@@ -39,6 +40,7 @@ def init_web(app: Flask, login_rate_limit: str) -> None:
     app.register_blueprint(api_schedule.bp)
     app.register_blueprint(api_v1.docs)
     app.register_blueprint(device_pages.bp)
+    app.register_blueprint(auditor_pages.bp)
     app.register_blueprint(player_api.bp)
     # The API authenticates by bearer token only, never by cookie, so CSRF cannot apply.
     csrf.exempt(api_v1.bp)

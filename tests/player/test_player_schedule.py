@@ -159,6 +159,21 @@ def test_removal_is_a_missing_approval_or_black_ahead() -> None:
     assert first_removal(plan, 2, H0 + 55 * S, H0 + 65 * S) == (H0 + 60 * S, "blank")
 
 
+def test_withdrawal_mid_day_is_withdrawn_though_the_morning_stays_in_the_plan() -> None:
+    # The server keeps the part of today before a withdrawal: the approval is in the plan,
+    # but nowhere from now on, so the play on screen is cut as `withdrawn`.
+    doc = plan_doc(
+        [
+            segment(H0, H0 + 60 * S, entries=[(1, LONG)]),
+            segment(H0 + 60 * S, H0 + 7200 * S, "nothing"),
+        ],
+        [LONG],
+    )
+    plan = parse_plan(doc)
+    assert first_removal(plan, 2, H0 + 61 * S, H0 + 70 * S) == (H0 + 61 * S, "withdrawn")
+    assert first_removal(plan, 2, H0 + 55 * S, H0 + 65 * S) == (H0 + 60 * S, "plan_changed")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -190,6 +190,12 @@ def test_plan_etag_stays_through_the_day_and_a_blank_changes_it(world: World) ->
 
 
 def test_plays_are_checked_and_answered_one_by_one(world: World) -> None:
+    from signage.domain.assets import AssetInfo, AssetKind
+
+    with world.s.uow_factory() as uow:  # the played asset is known (else: "unknown asset")
+        info = AssetInfo("a" * 64, AssetKind.IMAGE, "image/png", 1920, 1080, None, 1)
+        uow.assets.add(info, "a.png", world.clock.now(), "test")
+        uow.commit()
     device, token, key = enrolled(world)
     device = world.s.devices.device_for_token(token)
     first = signed(key, device.id, 1)

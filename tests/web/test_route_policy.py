@@ -20,6 +20,7 @@ from tests.conftest import (
     seed_users,
 )
 from tests.web.route_cases import ANYONE, Case, fixed
+from tests.web.route_cases_audit import AUDIT_CASES
 from tests.web.route_cases_composer import COMPOSER_CASES
 from tests.web.route_cases_devices import DEVICE_CASES, device_token
 from tests.web.route_cases_schedule import SCHEDULE_CASES
@@ -130,6 +131,7 @@ CASES: dict[tuple[str, str], Case] = {
 CASES.update(COMPOSER_CASES)
 CASES.update(SCHEDULE_CASES)
 CASES.update(DEVICE_CASES)
+CASES.update(AUDIT_CASES)
 
 
 def _own_token(svc: Any, role: str) -> int:

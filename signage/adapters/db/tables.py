@@ -148,5 +148,6 @@ job_runs = Table(
 # The other concepts' tables live in their own modules on the same metadata; importing
 # them here keeps `tables.<name>` (and Alembic's view of the metadata) complete.
 from signage.adapters.db.tables_devices import *  # noqa: E402, F403
+from signage.adapters.db.tables_ledger import *  # noqa: E402, F403
 from signage.adapters.db.tables_library import *  # noqa: E402, F403
 from signage.adapters.db.tables_schedule import *  # noqa: E402, F403

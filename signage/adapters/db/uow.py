@@ -17,6 +17,7 @@ from signage.adapters.db.device_repos import (
     SqlDeviceRepository,
     SqlEnrolmentRepository,
 )
+from signage.adapters.db.ledger_repos import SqlCheckpointRepository, SqlLedgerRepository
 from signage.adapters.db.library_repos import (
     SqlAssetRepository,
     SqlCreativeRepository,
@@ -60,6 +61,8 @@ class SqlUnitOfWork:
     devices: SqlDeviceRepository
     plays: SqlPlayRepository
     device_alerts: SqlDeviceAlertRepository
+    ledger: SqlLedgerRepository
+    checkpoints: SqlCheckpointRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -91,6 +94,8 @@ class SqlUnitOfWork:
         self.devices = SqlDeviceRepository(conn)
         self.plays = SqlPlayRepository(conn)
         self.device_alerts = SqlDeviceAlertRepository(conn)
+        self.ledger = SqlLedgerRepository(conn)
+        self.checkpoints = SqlCheckpointRepository(conn)
         return self
 
     @property

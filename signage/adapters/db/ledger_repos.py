@@ -1,0 +1,297 @@
+"""SQLAlchemy Core repositories of the ledger: bulk ingest and reports, checkpoints.
+
+Append-only: these classes insert and read; none of them updates or deletes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from signage.adapters.db import tables as t
+from signage.domain.evidence_checkpoint import ChainHead
+from signage.domain.ledger import Link, StoredCheckpointRow
+from signage.domain.playlog import PlayRecord
+from signage.domain.reconcile_types import PlayFact
+from signage.services.device_ports import QuarantinedPlay, StoredPlay
+from signage.services.ledger_ports import HeartbeatMark
+
+pr = t.play_records.c
+q = t.play_quarantine.c
+cp = t.checkpoints.c
+hb = t.device_heartbeats.c
+# SQLite allows 32766 parameters per statement; stay well below on every database.
+CHUNK = 900
+
+
+def _chunks(items: Collection[Any]) -> list[list[Any]]:
+    ordered = sorted(items, key=str)
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def play_values(device_id: int, play: StoredPlay) -> dict[str, Any]:
+    """The row of one stored play."""
+    r = play.record
+    return {
+        "id": r.id,
+        "device_id": device_id,
+        "seq": r.seq,
+        "location_id": _int_or_none(r.location_id),
+        "asset_sha256": r.asset_sha256,
+        "playlist_id": _int_or_none(r.playlist_id),
+        "entry_id": _int_or_none(r.entry_id),
+        "approval_id": _int_or_none(r.approval_id),
+        "started_at_ms": r.started_at_ms,
+        "ended_at_ms": r.ended_at_ms,
+        "device_clock_offset_ms": r.device_clock_offset_ms,
+        "clock_verified": r.clock_verified,
+        "status": r.status,
+        "reason": r.reason,
+        "prev_hash": r.prev_hash,
+        "signature": r.signature,
+        "hash": play.hash,
+        "canonical": play.canonical,
+        "received_at": play.received_at,
+        "note": play.note,
+    }
+
+
+def _record(canonical: str, signature: str) -> PlayRecord:
+    return PlayRecord(**{**json.loads(canonical), "signature": signature})
+
+
+def _stored(row: Any) -> StoredPlay:
+    return StoredPlay(
+        _record(row.canonical, row.signature), row.hash, row.canonical, row.received_at, row.note
+    )
+
+
+class SqlLedgerRepository:
+    """Bulk ingest and report reads over play records (append-only)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def hashes_for(self, record_ids: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for part in _chunks(record_ids):
+            rows = self.conn.execute(select(pr.id, pr.hash).where(pr.id.in_(part)))
+            found.update({row.id: row.hash for row in rows})
+        return found
+
+    def links_at(self, device_id: int, seqs: Collection[int]) -> dict[int, Link]:
+        found: dict[int, Link] = {}
+        if not seqs:
+            return found
+        low, high = min(seqs), max(seqs)
+        columns = (pr.seq, pr.id, pr.prev_hash, pr.hash)
+        if high - low < 4 * len(seqs):
+            # A contiguous batch: one range scan of the (device_id, seq) index.
+            query = select(*columns).where(pr.device_id == device_id, pr.seq >= low, pr.seq <= high)
+            for row in self.conn.execute(query):
+                if row.seq in seqs:
+                    found[row.seq] = Link(row.seq, row.id, row.prev_hash, row.hash)
+            return found
+        for part in _chunks(seqs):
+            query = select(*columns).where(pr.device_id == device_id, pr.seq.in_(part))
+            for row in self.conn.execute(query):
+                found[row.seq] = Link(row.seq, row.id, row.prev_hash, row.hash)
+        return found
+
+    def known_assets(self, shas: Collection[str]) -> set[str]:
+        known: set[str] = set()
+        for part in _chunks(shas):
+            rows = self.conn.execute(select(t.assets.c.sha256).where(t.assets.c.sha256.in_(part)))
+            known.update(row.sha256 for row in rows)
+        return known
+
+    def add_many(self, device_id: int, plays: Sequence[StoredPlay]) -> bool:
+        if not plays:
+            return True
+        try:
+            # A savepoint: a taken id or seq undoes this batch's inserts only.
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.play_records), [play_values(device_id, play) for play in plays]
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def heads(self) -> dict[int, ChainHead]:
+        top = select(pr.device_id, func.max(pr.seq).label("seq")).group_by(pr.device_id).subquery()
+        query = select(pr.device_id, pr.seq, pr.hash).join(
+            top, (pr.device_id == top.c.device_id) & (pr.seq == top.c.seq)
+        )
+        rows = self.conn.execute(query)
+        return {int(row.device_id): ChainHead(int(row.seq), row.hash) for row in rows}
+
+    def audit_head(self) -> ChainHead | None:
+        row = self.conn.execute(select(t.audit_head).where(t.audit_head.c.id == 1)).first()
+        if row is None or int(row.seq) == 0:
+            return None
+        return ChainHead(int(row.seq), row.hash)
+
+    def links(self, device_id: int) -> list[Link]:
+        query = (
+            select(pr.seq, pr.id, pr.prev_hash, pr.hash)
+            .where(pr.device_id == device_id)
+            .order_by(pr.seq)
+        )
+        return [Link(r.seq, r.id, r.prev_hash, r.hash) for r in self.conn.execute(query)]
+
+    def device_ids(self) -> list[int]:
+        query = select(pr.device_id).group_by(pr.device_id).order_by(pr.device_id)
+        return [int(row.device_id) for row in self.conn.execute(query)]
+
+    def records(self, device_id: int, low_seq: int, high_seq: int) -> list[PlayRecord]:
+        query = (
+            select(pr.canonical, pr.signature)
+            .where(pr.device_id == device_id, pr.seq >= low_seq, pr.seq <= high_seq)
+            .order_by(pr.seq)
+        )
+        return [_record(row.canonical, row.signature) for row in self.conn.execute(query)]
+
+    def facts_for_approvals(
+        self, approval_ids: Collection[int], low_ms: int, high_ms: int
+    ) -> list[PlayFact]:
+        if not approval_ids:
+            return []
+        query = select(
+            pr.id,
+            pr.device_id,
+            pr.seq,
+            pr.started_at_ms,
+            pr.ended_at_ms,
+            pr.status,
+            pr.reason,
+            pr.asset_sha256,
+            pr.playlist_id,
+            pr.entry_id,
+            pr.approval_id,
+            pr.clock_verified,
+            pr.note,
+        ).where(
+            pr.approval_id.in_(sorted(approval_ids)),
+            pr.started_at_ms >= low_ms,
+            pr.started_at_ms < high_ms,
+        )
+        result = self.conn.execute(query)
+        # Plain tuples from the DB-API cursor: a million rows through Row objects cost double.
+        raw = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        return [PlayFact(*row[:11], bool(row[11]), row[12]) for row in raw]
+
+    def stored_plays(
+        self, approval_ids: Collection[int], low_ms: int, high_ms: int
+    ) -> list[tuple[StoredPlay, int]]:
+        if not approval_ids:
+            return []
+        query = (
+            select(t.play_records)
+            .where(
+                pr.approval_id.in_(sorted(approval_ids)),
+                pr.started_at_ms >= low_ms,
+                pr.started_at_ms < high_ms,
+            )
+            .order_by(pr.device_id, pr.seq)
+        )
+        return [(_stored(row), int(row.device_id)) for row in self.conn.execute(query)]
+
+    def first_seq_from(self, device_id: int, low_ms: int) -> int | None:
+        query = select(func.min(pr.seq)).where(
+            pr.device_id == device_id, pr.started_at_ms >= low_ms
+        )
+        value = self.conn.execute(query).scalar()
+        return int(value) if value is not None else None
+
+    def excluded(
+        self, device_ids: Collection[int] | None, low_ms: int, high_ms: int, limit: int
+    ) -> list[StoredPlay]:
+        query = select(t.play_records).where(
+            pr.note.is_not(None), pr.started_at_ms >= low_ms, pr.started_at_ms < high_ms
+        )
+        if device_ids is not None:
+            query = query.where(pr.device_id.in_(sorted(device_ids)))
+        query = query.order_by(pr.started_at_ms.desc()).limit(limit)
+        return [_stored(row) for row in self.conn.execute(query)]
+
+    def quarantined(
+        self, device_ids: Collection[int] | None, since: datetime, until: datetime, limit: int
+    ) -> list[QuarantinedPlay]:
+        query = select(t.play_quarantine).where(q.received_at >= since, q.received_at < until)
+        if device_ids is not None:
+            query = query.where(q.device_id.in_(sorted(device_ids)))
+        query = query.order_by(q.id.desc()).limit(limit)
+        return [
+            QuarantinedPlay(r.id, r.device_id, r.record_id, r.reason, r.body, r.received_at)
+            for r in self.conn.execute(query)
+        ]
+
+    def heartbeat_marks(
+        self, device_ids: Collection[int], since: datetime, until: datetime
+    ) -> list[HeartbeatMark]:
+        if not device_ids:
+            return []
+        query = (
+            select(hb.device_id, hb.at, hb.plan_ready)
+            .where(hb.device_id.in_(sorted(device_ids)), hb.at >= since, hb.at < until)
+            .order_by(hb.at)
+        )
+        return [
+            HeartbeatMark(int(r.device_id), r.at, r.plan_ready) for r in self.conn.execute(query)
+        ]
+
+
+def _checkpoint(row: Any) -> StoredCheckpointRow:
+    return StoredCheckpointRow(int(row.seq), row.document, row.digest, row.signature)
+
+
+class SqlCheckpointRepository:
+    """The server's signed checkpoints (append-only)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, seq: int, created_at: datetime, document: str, digest: str, signature: str
+    ) -> bool:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.checkpoints).values(
+                        seq=seq,
+                        created_at=created_at,
+                        document=document,
+                        digest=digest,
+                        signature=signature,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def latest(self) -> StoredCheckpointRow | None:
+        row = self.conn.execute(select(t.checkpoints).order_by(cp.seq.desc()).limit(1)).first()
+        return _checkpoint(row) if row else None
+
+    def since(self, created_at: datetime) -> list[StoredCheckpointRow]:
+        query = select(t.checkpoints).where(cp.created_at >= created_at).order_by(cp.seq)
+        return [_checkpoint(row) for row in self.conn.execute(query)]
+
+    def all(self) -> list[StoredCheckpointRow]:
+        query = select(t.checkpoints).order_by(cp.seq)
+        return [_checkpoint(row) for row in self.conn.execute(query)]
+
+    def recent(self, limit: int) -> list[tuple[StoredCheckpointRow, datetime]]:
+        query = select(t.checkpoints).order_by(cp.seq.desc()).limit(limit)
+        return [(_checkpoint(row), row.created_at) for row in self.conn.execute(query)]
