@@ -1,12 +1,13 @@
-"""Unchanged player polls (`GET /api/player/v1/plan` → 304) against an empty Flask route.
+"""Unchanged player polls (`GET /api/player/v1/plan` → 304) against an empty route of our app.
 
 Usage: .venv/bin/python bench/poll.py [--seconds 4] [--rounds 3] [--connections 4] [--campaigns 2]
                                       [--rate 200] [--latency-seconds 10]
 
 Sets up a throw-away instance (SQLite, media root, one screen with two approved campaigns
 and an enrolled device), then serves it as in production: gunicorn, 2 sync workers, pinned
-to core 0 (`taskset -c 0`). The floor is bench/empty_app.py (a Flask app whose one route
-answers 204) under the same gunicorn command, also on core 0. A light load generator (this
+to core 0 (`taskset -c 0`). The floor is bench/empty_app.py (`signage.create_app()` with the
+same config plus one bench-only route, `GET /bench/empty` → 204: the same stack, no work)
+under the same gunicorn command, also on core 0. A light load generator (this
 file re-executed with `--generate`, raw sockets, threads) runs on core 1:
 
 - closed loop, `--connections` clients, `--seconds` per side, `--rounds` alternating rounds:
@@ -46,7 +47,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 PLAN_PATH = "/api/player/v1/plan"
-FLOOR_PATH = "/empty"
+FLOOR_PATH = "/bench/empty"
 TIMEOUT_S = 5.0
 LATENCY_THREADS = 64
 
@@ -421,7 +422,7 @@ def measure(args: argparse.Namespace, work: Path, servers: list[Server]) -> None
     print(
         f"servers: gunicorn {_gunicorn_version()} -w 2 (sync) on "
         f"{'core 0' if pinned else 'any core'}; plan = signage:create_app() on SQLite, "
-        f"floor = bench/empty_app.py GET {FLOOR_PATH} → 204"
+        f"floor = bench/empty_app.py (create_app() + GET {FLOOR_PATH} → 204)"
     )
     print(
         f"generator: {'core 1' if pinned else 'any core'}, raw sockets, one connection per "

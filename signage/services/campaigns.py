@@ -256,6 +256,7 @@ class CampaignServices:
             if previous is not None:
                 uow.approvals.end(previous.id, now, withdrawn=False)
             approval = uow.approvals.add(campaign_id, resolution.snapshot(campaign), now, user.id)
+            uow.schedule_stamp.bump(now)
             self._transition(uow, user, campaign, CampaignAction.APPROVE, editor_ids=frozenset())
             record_event(
                 uow,
@@ -312,6 +313,7 @@ class CampaignServices:
                 withdrawn_at=now,
             )
             uow.approvals.end(in_force.id, now, withdrawn=True)
+            uow.schedule_stamp.bump(now)
             uow.commit()
             return changed
 
@@ -327,6 +329,7 @@ class CampaignServices:
             ):
                 raise ValidationError("location_id", f"location {location_id} does not exist")
             blank = uow.blanks.add(location_id, self.clock.now(), user.username, why)
+            uow.schedule_stamp.bump(blank.started_at)
             record_event(
                 uow,
                 self.clock,
@@ -351,7 +354,9 @@ class CampaignServices:
                 raise NotFoundError(f"blank {blank_id} not found")
             if blank.lifted_at is not None:
                 raise ConflictError(f"blank {blank_id} was already lifted")
-            uow.blanks.lift(blank_id, self.clock.now(), user.username, why)
+            lifted_at = self.clock.now()
+            uow.blanks.lift(blank_id, lifted_at, user.username, why)
+            uow.schedule_stamp.bump(lifted_at)
             record_event(
                 uow,
                 self.clock,

@@ -86,6 +86,8 @@ class EnrolmentRepository(Protocol):
 
 
 class DeviceRepository(Protocol):
+    def lock_chain(self, device_id: int) -> None: ...
+
     def add(
         self,
         location_id: int,

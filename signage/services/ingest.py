@@ -129,6 +129,9 @@ class _Batch:
         return PlayResult(record_id, "quarantined", reason)
 
     def run(self, checked: Sequence[Checked]) -> list[PlayResult]:
+        # Concurrent batches of one device (retries after a lost answer) take turns, so the
+        # second sees the first's records and answers them as duplicates.
+        self.uow.devices.lock_chain(self.device.id)
         good = [c for c in checked if c.record is not None]
         records = [c.record for c in good if c.record is not None]
         known = self.uow.ledger.hashes_for({r.id for r in records})

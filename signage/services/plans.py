@@ -102,6 +102,18 @@ class HorizonInputs:
     blanks: tuple[StoredBlank, ...]
 
 
+def read_horizon_inputs(
+    uow: UnitOfWork, location_id: int, at: datetime, days: int = 7
+) -> HorizonInputs:
+    """`PlanServices.horizon_inputs` inside the caller's unit of work."""
+    location = _location(uow, location_id)
+    start, end = horizon_for(plan_location(location), at, days)
+    since = start - MAX_LOOKBACK - timedelta(days=1)
+    stored = tuple(uow.approvals.overlapping(since, end))
+    blanks = tuple(uow.blanks.overlapping(since, end))
+    return HorizonInputs(location, start, end, stored, blanks)
+
+
 def _playlists(
     uow: UnitOfWork | None,
     location_id: int,
@@ -152,12 +164,7 @@ class PlanServices:
         """What `horizon_plan` computes from (the engine's look-back included)."""
         at = at or self.clock.now()
         with self.uow_factory(readonly=True) as uow:
-            location = _location(uow, location_id)
-            start, end = horizon_for(plan_location(location), at, days)
-            since = start - MAX_LOOKBACK - timedelta(days=1)
-            stored = tuple(uow.approvals.overlapping(since, end))
-            blanks = tuple(uow.blanks.overlapping(since, end))
-        return HorizonInputs(location, start, end, stored, blanks)
+            return read_horizon_inputs(uow, location_id, at, days)
 
     @staticmethod
     def plan_from(inputs: HorizonInputs) -> LocationPlan:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +19,18 @@ from signage.domain.assets import is_sha256
 from signage.domain.devices import Device
 from signage.domain.errors import NotFoundError, PermissionDeniedError
 from signage.domain.locations import Location
+from signage.domain.plan import horizon_for
 from signage.services.device_ports import SignatureVerifier
 from signage.services.ingest import PlayResult, check_batch, store_batch
 from signage.services.library_ports import StoredAsset
-from signage.services.plans import HorizonInputs, LocationPlan, PlanServices
-from signage.services.ports import Clock, UnitOfWorkFactory
+from signage.services.plans import (
+    HorizonInputs,
+    LocationPlan,
+    PlanServices,
+    plan_location,
+    read_horizon_inputs,
+)
+from signage.services.ports import Clock, PollState, UnitOfWork, UnitOfWorkFactory
 
 PLAN_VERSION = 1
 ASSET_URL = "/api/player/v1/assets/{sha}"
@@ -128,12 +135,41 @@ class PlanDocument:
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    """A device's serialised plan and the inputs it was computed from."""
+    """A device's serialised plan, the inputs it was computed from, and when it holds.
+
+    It holds while the schedule stamp and the location row are the ones it was built
+    under and `start <= now < until` (the same local day).
+    """
 
     inputs: HorizonInputs
     body: bytes
     etag: str
     document: Mapping[str, Any]
+    stamp: int
+    location_row: tuple[object, ...]
+    until: datetime
+
+    def holds(self, device: Device, state: PollState | None, at: datetime) -> bool:
+        """True when nothing the plan is computed from can have changed."""
+        return (
+            state is not None
+            and state.stamp == self.stamp
+            and state.location_id == device.location_id == self.inputs.location.id
+            and state.location_row == self.location_row
+            and self.inputs.start <= at < self.until
+        )
+
+
+def _needs_note(etag: str, state: PollState | None) -> bool:
+    """Whether this hand-out must be recorded (`note_plan`).
+
+    Recorded when the ETag is new to the device, and once after every schedule change
+    (so a heartbeat reporting a plan handed out after a take-down confirms it, even when
+    the take-down left this screen's plan as it was); the polls in between write nothing.
+    """
+    if state is None or state.last_plan_at is None or state.last_plan_etag != etag:
+        return True
+    return state.changed_at is not None and state.last_plan_at <= state.changed_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,57 +181,73 @@ class PlayerServices:
     plans: PlanServices
     verifier: SignatureVerifier
     poll_interval_s: int
-    # Per device, the last plan built and its inputs: an unchanged poll re-reads the inputs
-    # but skips the plan engine, the asset look-ups and the serialisation.
+    # Per device, the last plan built, its inputs and the schedule stamp it was built under:
+    # an unchanged poll reads the stamp and the location row (one statement) and nothing more.
     _built: dict[int, _Built] = field(default_factory=dict, compare=False, repr=False)
 
-    def _build(self, device: Device, inputs: HorizonInputs) -> tuple[dict[str, Any], bool]:
+    def _build(
+        self, uow: UnitOfWork, device: Device, inputs: HorizonInputs
+    ) -> tuple[dict[str, Any], bool]:
         """The plan document of `inputs`, and whether every asset it wants is known."""
         plan = self.plans.plan_from(inputs)
         items = [item for items in plan.playlists.values() for item in items]
         wanted = {item.asset_key for item in items if item.asset_key}
-        with self.uow_factory(readonly=True) as uow:
-            assets = {sha: a for sha in sorted(wanted) if (a := uow.assets.get(sha))}
+        assets = {sha: a for sha in sorted(wanted) if (a := uow.assets.get(sha))}
         document = plan_document(device, inputs.location, plan, assets, self.poll_interval_s)
         return document, len(assets) == len(wanted)
 
-    def _built_for(self, device: Device, at: datetime) -> _Built:
-        inputs = self.plans.horizon_inputs(device.location_id, at)
+    def _built_for(
+        self, uow: UnitOfWork, device: Device, at: datetime
+    ) -> tuple[_Built, PollState | None]:
+        """The device's plan at `at`, and the poll state it was checked against."""
+        # The stamp is read before the inputs: a write committed in between leaves a
+        # newer stamp than the one kept, so the next poll rebuilds (never the reverse).
+        state = uow.schedule_stamp.poll_state(device.id)
         built = self._built.get(device.id)
+        if built is not None and built.holds(device, state, at):
+            return built, state
+        inputs = read_horizon_inputs(uow, device.location_id, at)
+        stamp = state.stamp if state is not None else -1
+        row = state.location_row if state is not None else ()
+        until = horizon_for(plan_location(inputs.location), inputs.start, 1)[1]
         if built is not None and built.inputs == inputs:
-            return built
-        document, complete = self._build(device, inputs)
+            built = replace(built, stamp=stamp, location_row=row, until=until)
+            self._built[device.id] = built
+            return built, state
+        document, complete = self._build(uow, device, inputs)
         body = canonical_json(document)
-        built = _Built(inputs, body, strong_etag(body), document)
+        built = _Built(inputs, body, strong_etag(body), document, stamp, row, until)
         # Assets are content-addressed and never change once stored, so a document with all
         # its assets depends on `inputs` alone; one missing an asset is rebuilt every time.
-        if complete:
+        if complete and state is not None:
             self._built[device.id] = built
-        return built
+        return built, state
 
     def current_plan(self, device: Device) -> PlanDocument:
-        """The device's plan for the horizon now; notes the ETag as handed out at this instant."""
+        """The device's plan for the horizon now; notes the ETag as handed out when that
+        is news (a new ETag for the device, or the first hand-out after a schedule change)."""
         now = self.clock.now()
-        built = self._built_for(device, now)
-        with self.uow_factory() as uow:
-            uow.devices.note_plan(device.id, built.etag, now)
-            current = uow.devices.get(device.id)
-            uow.commit()
-        wanted = current is not None and current.screenshot_requested_at is not None
+        with self.uow_factory(readonly=True) as uow:
+            built, state = self._built_for(uow, device, now)
+        if state is not None and not _needs_note(built.etag, state):
+            wanted = state.screenshot_requested
+        else:
+            with self.uow_factory() as uow:
+                uow.devices.note_plan(device.id, built.etag, now)
+                current = uow.devices.get(device.id)
+                uow.commit()
+            wanted = current is not None and current.screenshot_requested_at is not None
         return PlanDocument(built.body, built.etag, built.document, wanted)
 
     def asset_for(self, device: Device, sha256: str) -> StoredAsset:
         """An asset of the device's current plan (403 for any other, 404 when unknown)."""
         if not is_sha256(sha256):
             raise NotFoundError("no such asset")
-        document = self._built_for(device, self.clock.now()).document
-        if sha256 not in document["assets"]:
-            with self.uow_factory(readonly=True) as uow:
-                if uow.assets.get(sha256) is None:
-                    raise NotFoundError("no such asset")
-            raise PermissionDeniedError("this asset is not in the device's plan")
         with self.uow_factory(readonly=True) as uow:
+            document = self._built_for(uow, device, self.clock.now())[0].document
             asset = uow.assets.get(sha256)
+        if asset is not None and sha256 not in document["assets"]:
+            raise PermissionDeniedError("this asset is not in the device's plan")
         if asset is None:
             raise NotFoundError("no such asset")
         return asset

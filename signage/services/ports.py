@@ -135,6 +135,32 @@ class AuditRepository(Protocol):
     def count(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What an unchanged plan poll needs to know, read in one statement.
+
+    `stamp` counts the writes that may change any location's plan (`changed_at`: the
+    last one); `location_row` is the device's location row as stored (compared, not
+    parsed); the rest is the device's plan bookkeeping.
+    """
+
+    location_id: int
+    stamp: int
+    changed_at: datetime | None
+    location_row: tuple[object, ...]
+    last_plan_etag: str | None
+    last_plan_at: datetime | None
+    screenshot_requested: bool
+
+
+class ScheduleStampRepository(Protocol):
+    """The schedule stamp: bumped with every plan-changing write, read by each poll."""
+
+    def bump(self, at: datetime) -> None: ...
+
+    def poll_state(self, device_id: int) -> PollState | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction; leaving the block without `commit()` rolls it back."""
 
@@ -159,6 +185,7 @@ class UnitOfWork(Protocol):
     device_alerts: DeviceAlertRepository
     ledger: LedgerRepository
     checkpoints: CheckpointRepository
+    schedule_stamp: ScheduleStampRepository
 
     def __enter__(self) -> Self: ...
 

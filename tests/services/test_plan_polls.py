@@ -87,3 +87,106 @@ def test_every_change_to_a_polled_plan_shows_at_once(world: World) -> None:
     world.s.campaigns.withdraw(world.approver, campaign.id, "refused by the city")
     changed()
     assert world.s.player.current_plan(device).etag == seen[-1]
+
+
+def enrolled_token(world: World) -> str:
+    key = Ed25519PrivateKey.generate()
+    pending = world.s.devices.enrol(public_b64(key), {}, "10.0.0.1")
+    world.s.devices.bind_device(world.admin, pending.code, world.centre.id)
+    answer = world.s.devices.poll_enrolment(
+        public_b64(key), pending.code, poll_signature(key, pending.code)
+    )
+    assert answer.token is not None
+    return answer.token
+
+
+def test_unchanged_polls_read_no_plan_inputs_and_write_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path: the schedule stamp and the location row decide; every change shows."""
+    import signage.services.player_api as player_module
+
+    token = enrolled_token(world)
+    playlist = world.s.playlists.create_playlist(
+        world.staff, "Posters", [{"creative_id": world.still().id, "duration_ms": 8000}]
+    )
+    campaign, _ = world.approved_campaign(playlist.playlist.id)
+    reads: list[int] = []
+    real_read = player_module.read_horizon_inputs
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(player_module, "read_horizon_inputs", counting)
+
+    def poll() -> Any:  # as the route does: the device fresh from its token, then the plan
+        return world.s.player.current_plan(world.s.devices.device_for_token(token))
+
+    seen = [poll().etag]
+    device = world.s.devices.device_for_token(token)
+    noted_at = device.last_plan_at
+    reads.clear()
+    for _ in range(5):
+        assert poll().etag == seen[-1]
+    assert reads == []  # no approval, blank or location read
+    assert world.s.devices.device_for_token(token).last_plan_at == noted_at  # no write
+
+    def changed() -> None:
+        answer = poll()
+        assert answer.etag not in seen
+        assert answer.body == fresh_body(world, world.s.devices.device_for_token(token))
+        seen.append(answer.etag)
+        assert world.s.devices.device_for_token(token).last_plan_etag == answer.etag
+
+    blank = world.s.campaigns.blank(world.admin, world.centre.id, "order of the city")
+    changed()
+    world.s.campaigns.lift_blank(world.admin, blank.id, "cleared")
+    changed()
+    world.s.locations.update_location(
+        "admin",
+        world.centre.id,
+        {"name": "Centre", "screen_width": 1080, "screen_height": 1920, "tags": ["centre"]},
+    )
+    changed()
+    world.s.campaigns.withdraw(world.approver, campaign.id, "refused by the city")
+    changed()
+    world.clock.advance(timedelta(days=1))  # a new local day
+    changed()
+    reads.clear()
+    assert poll().etag == seen[-1]
+    assert reads == []
+
+
+def test_a_schedule_change_that_leaves_the_plan_is_still_noted_once(world: World) -> None:
+    """A take-down elsewhere leaves this plan as it was: its first 304 after is recorded
+    (a heartbeat then confirms the device has polled since), the ones after it are not."""
+    token = enrolled_token(world)
+
+    def poll() -> Any:
+        return world.s.player.current_plan(world.s.devices.device_for_token(token))
+
+    etag = poll().etag
+    poll()
+    before = world.s.devices.device_for_token(token).last_plan_at
+    assert before is not None
+    blank = world.s.campaigns.blank(world.admin, world.market.id, "market only")
+    assert poll().etag == etag
+    noted = world.s.devices.device_for_token(token).last_plan_at
+    assert noted is not None
+    assert noted > blank.started_at > before
+    with world.s.uow_factory(readonly=True) as uow:
+        assert uow.devices.plan_issued_at(world.s.devices.device_for_token(token).id, etag) == noted
+    assert poll().etag == etag
+    assert world.s.devices.device_for_token(token).last_plan_at == noted
+
+
+def test_a_revoked_device_is_refused_at_once(world: World) -> None:
+    from signage.domain.errors import AuthenticationError
+
+    token = enrolled_token(world)
+    device = world.s.devices.device_for_token(token)
+    world.s.player.current_plan(device)
+    world.s.devices.revoke_device(world.admin, device.id, "stolen")
+    with pytest.raises(AuthenticationError):
+        world.s.devices.device_for_token(token)

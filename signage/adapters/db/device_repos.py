@@ -7,12 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
 from signage.domain.devices import Device, DeviceAlert, DeviceState, Enrolment, Heartbeat
 from signage.services.device_ports import Screenshot
+from signage.services.ports import PollState
 
 e = t.enrolments.c
 dv = t.devices.c
@@ -21,6 +22,8 @@ pe = t.device_plan_etags.c
 pr = t.play_records.c
 q = t.play_quarantine.c
 al = t.device_alerts.c
+ss = t.schedule_stamp.c
+STAMP_ID = 1
 
 
 def _b64(raw: bytes) -> str:
@@ -156,9 +159,21 @@ def _heartbeat(row: Any) -> Heartbeat:
     )
 
 
+# Every device API request runs this; built once, bound per call.
+_BY_TOKEN_HASH = select(t.devices).where(dv.token_hash == bindparam("token_hash"))
+
+
 class SqlDeviceRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def lock_chain(self, device_id: int) -> None:
+        """Queue writers of one device's chain behind each other (SQLite's write lock does
+        this already; PostgreSQL takes the device row's lock until the commit)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                select(t.devices.c.id).where(t.devices.c.id == device_id).with_for_update()
+            )
 
     def add(
         self,
@@ -188,7 +203,7 @@ class SqlDeviceRepository:
         return _device(row) if row else None
 
     def by_token_hash(self, token_hash: str) -> Device | None:
-        row = self.conn.execute(select(t.devices).where(dv.token_hash == token_hash)).first()
+        row = self.conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
         return _device(row) if row else None
 
     def with_key(self, public_key: bytes) -> Sequence[Device]:
@@ -326,6 +341,63 @@ class SqlDeviceRepository:
             select(t.device_screenshots).where(s.device_id == device_id)
         ).first()
         return Screenshot(row.device_id, row.taken_at, bytes(row.data)) if row else None
+
+
+# Built once: an unchanged poll runs this one statement (bound by device id) and nothing else.
+_POLL_STATE = (
+    select(
+        dv.location_id,
+        dv.last_plan_etag,
+        dv.last_plan_at,
+        dv.screenshot_requested_at,
+        ss.value,
+        ss.changed_at,
+        *t.locations.c,
+    )
+    .select_from(
+        t.devices.join(t.locations, t.locations.c.id == dv.location_id).outerjoin(
+            t.schedule_stamp, ss.id == STAMP_ID
+        )
+    )
+    .where(dv.id == bindparam("device_id"))
+)
+_BUMP = (
+    update(t.schedule_stamp)
+    .where(ss.id == STAMP_ID)
+    .values(value=ss.value + 1, changed_at=bindparam("at"))
+)
+
+
+class SqlScheduleStampRepository:
+    """The one-row schedule stamp (created on first bump if the migration did not)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def bump(self, at: datetime) -> None:
+        if self.conn.execute(_BUMP, {"at": at}).rowcount:
+            return
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.schedule_stamp).values(id=STAMP_ID, value=1, changed_at=at)
+                )
+        except IntegrityError:  # a concurrent first bump inserted it
+            self.conn.execute(_BUMP, {"at": at})
+
+    def poll_state(self, device_id: int) -> PollState | None:
+        row = self.conn.execute(_POLL_STATE, {"device_id": device_id}).first()
+        if row is None:
+            return None
+        return PollState(
+            location_id=row[0],
+            stamp=row[4] or 0,
+            changed_at=row[5],
+            location_row=tuple(row[6:]),
+            last_plan_etag=row[1],
+            last_plan_at=row[2],
+            screenshot_requested=row[3] is not None,
+        )
 
 
 def _alert(row: Any) -> DeviceAlert:

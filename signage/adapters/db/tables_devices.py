@@ -65,7 +65,20 @@ enrolments = Table(
     Column("bound_at", UTCDateTime()),
 )
 
-# Each plan ETag handed to a device, and when it was last handed out (a 304 counts).
+# One row (id 1): a counter bumped in the same transaction as every write that can change
+# some location's plan (approval made, superseded or withdrawn; blank added or lifted).
+# Unchanged player polls compare it instead of re-reading approvals and blanks.
+schedule_stamp = Table(
+    "schedule_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+)
+
+# Each plan ETag handed to a device, and when it was last handed out: when it was new to
+# the device (a change of plan) or the first time after a schedule change (a 304 counts
+# then); the unchanged polls in between write nothing.
 device_plan_etags = Table(
     "device_plan_etags",
     metadata,

@@ -16,6 +16,7 @@ from signage.adapters.db.device_repos import (
     SqlDeviceAlertRepository,
     SqlDeviceRepository,
     SqlEnrolmentRepository,
+    SqlScheduleStampRepository,
 )
 from signage.adapters.db.ledger_repos import SqlCheckpointRepository, SqlLedgerRepository
 from signage.adapters.db.library_repos import (
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     device_alerts: SqlDeviceAlertRepository
     ledger: SqlLedgerRepository
     checkpoints: SqlCheckpointRepository
+    schedule_stamp: SqlScheduleStampRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
         self.device_alerts = SqlDeviceAlertRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
         self.checkpoints = SqlCheckpointRepository(conn)
+        self.schedule_stamp = SqlScheduleStampRepository(conn)
         return self
 
     @property
