@@ -13,25 +13,18 @@ is numbered on the day it starts.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
 
-from signage.domain.errors import ValidationError
-from signage.domain.plan import SegmentKind, plan_for
 from signage.domain.plan_clock import from_ticks, to_ticks
-from signage.domain.plan_playback import Playlists, plays_between
+from signage.domain.plan_playback import Playlists
 from signage.domain.playlog import COUNT_TOLERANCE_MS
 from signage.domain.reconcile_tally import (
     TICKS_PER_MS,
-    Accumulator,
     Span,
     Tally,
     complement,
     merged,
-    overlap,
-    pieces,
 )
 from signage.domain.reconcile_types import (
     NOT_IN_PLAYLIST,
@@ -44,7 +37,17 @@ from signage.domain.reconcile_types import (
     PlayFact,
     Unattributed,
 )
-from signage.domain.schedule import Approval, Blank, PlanLocation, require_aware
+from signage.domain.reconcile_walk import (
+    _PLANNED,
+    _WITHOUT_BLANKS,
+    _WITHOUT_WITHDRAWALS,
+    _day_grid,
+    _SegmentFigure,
+    _SegmentKey,
+    _Walk,
+    _walk_plan,
+)
+from signage.domain.schedule import Approval, Blank, require_aware
 
 __all__ = [
     "NOT_IN_PLAYLIST",
@@ -60,228 +63,146 @@ __all__ = [
     "reconcile_location",
 ]
 
-_PLANNED, _WITHOUT_BLANKS, _WITHOUT_WITHDRAWALS = "planned", "without_blanks", "without_withdrawals"
 
-
-@dataclass(slots=True)
-class _Row:
-    total: Accumulator = field(default_factory=Accumulator)
-    entries: dict[Ident | None, Accumulator] = field(default_factory=dict)
-    creatives: dict[str | None, Accumulator] = field(default_factory=dict)
-    creative_ids: dict[str | None, set[int]] = field(default_factory=dict)
-
-    def cells(
-        self, entry_id: Ident | None, asset: str | None, creative_id: int | None = None
-    ) -> tuple[Accumulator, ...]:
-        """The row total, the entry's and the creative's accumulators."""
-        ids = self.creative_ids.setdefault(asset, set())
-        if creative_id is not None:
-            ids.add(creative_id)
-        return (
-            self.total,
-            self.entries.setdefault(entry_id, Accumulator()),
-            self.creatives.setdefault(asset, Accumulator()),
-        )
-
-
-@dataclass(slots=True)
-class _Walk:
-    """The day grid, offline spans and rows shared by the plan and record walks."""
-
-    days: list[tuple[date, int, int]]
-    offline: list[Span]
-    campaigns: Collection[int] | None
-    rows: dict[tuple[int, int], _Row] = field(default_factory=dict)
-    day_spans: list[Span] = field(init=False)
-    day_starts: list[int] = field(init=False)
-    offline_starts: list[int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.day_spans = [(low, high) for _, low, high in self.days]
-        self.day_starts = [low for _, low, _ in self.days]
-        self.offline_starts = [low for low, _ in self.offline]
-
-    @property
-    def low(self) -> int:
-        return self.days[0][1]
-
-    @property
-    def high(self) -> int:
-        return self.days[-1][2]
-
-    def wanted(self, campaign_id: int) -> bool:
-        return self.campaigns is None or campaign_id in self.campaigns
-
-    def day_of(self, ticks: int) -> int | None:
-        """Index of the local day holding the instant, or None outside the range."""
-        if not self.low <= ticks < self.high:
-            return None
-        return bisect_right(self.day_starts, ticks) - 1
-
-    def split(self, low: int, high: int) -> Iterator[tuple[int, int, int]]:
-        """(day index, start, end) of the parts of `[low, high)` on each day."""
-        for start, end in pieces(self.day_spans, self.day_starts, low, high):
-            yield bisect_right(self.day_starts, start) - 1, start, end
-
-    def row(self, campaign_id: int, day: int) -> _Row:
-        return self.rows.setdefault((campaign_id, day), _Row())
-
-
-def _day_grid(
-    location: PlanLocation, first_day: date, last_day: date
-) -> list[tuple[date, int, int]]:
-    if last_day < first_day:
-        raise ValidationError("days", "the last day lies before the first")
-    zone = location.zone
-    grid = []
-    day = first_day
-    while day <= last_day:
-        start = datetime.combine(day, time(0), tzinfo=zone)
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-        grid.append((day, to_ticks(start), to_ticks(end)))
-        day += timedelta(days=1)
-    return grid
-
-
-def _walk_plan(
-    walk: _Walk,
-    location: PlanLocation,
-    approvals: Sequence[Approval],
-    blanks: Sequence[Blank],
-    playlists: Playlists,
-    scenario: str,
-) -> None:
-    start, end = from_ticks(walk.low), from_ticks(walk.high)
-    for segment in plan_for(location, approvals, blanks, start, end):
-        if segment.kind is not SegmentKind.CONTENT:
-            continue
-        for play in plays_between(segment, playlists, start, end):
-            entry = play.live.entry
-            if not walk.wanted(entry.campaign_id):
-                continue
-            low, high = to_ticks(play.start), to_ticks(play.end)
-            for day, part_low, part_high in walk.split(low, high):
-                cells = walk.row(entry.campaign_id, day).cells(
-                    entry.id, play.item.asset_key, play.item.creative_id
-                )
-                offline = overlap(walk.offline, walk.offline_starts, part_low, part_high)
-                for cell in cells:
-                    if scenario == _PLANNED:
-                        cell.planned += part_high - part_low
-                        cell.offline += offline
-                    elif scenario == _WITHOUT_BLANKS:
-                        cell.without_blanks += part_high - part_low
-                    else:
-                        cell.without_withdrawals += part_high - part_low
-            start_day = walk.day_of(low)
-            if scenario == _PLANNED and not play.cut and start_day is not None:
-                row = walk.row(entry.campaign_id, start_day)
-                for cell in row.cells(entry.id, play.item.asset_key):
-                    cell.planned_plays += 1
-
-
-def _expected_durations(playlists: Playlists) -> dict[tuple[Ident, Ident, str], int]:
+def _expected_durations(
+    playlists: Playlists, asset_durations_ms: Mapping[str, int]
+) -> dict[tuple[Ident, Ident, str], int]:
+    """Expected length of each planned (approval, playlist, asset): the asset's own first."""
     return {
-        (approval_id, playlist_id, item.asset_key): item.duration_ms
+        (approval_id, playlist_id, item.asset_key): asset_durations_ms.get(
+            item.asset_key, item.duration_ms
+        )
         for (approval_id, playlist_id), items in playlists.items()
         for item in items
     }
 
 
+# Indexes of a record bucket's sums (plays counted on the start day, ticks per day).
+(
+    _COUNTED,
+    _DELIVERED,
+    _UNVERIFIED_PLAYS,
+    _UNVERIFIED,
+    _OUT_OF_FORCE_PLAYS,
+    _OUT_OF_FORCE,
+    _FAILED,
+    _INTERRUPTED_PLAYS,
+    _INTERRUPTED,
+    _OFF_DURATION,
+) = range(10)
+_BUCKET = 10
+_BucketKey = tuple[int, int, Ident | None, str | None]
+
+
 def _walk_records(
     walk: _Walk,
     records: Iterable[PlayFact],
-    approvals: Mapping[Ident, Approval],
-    durations: Mapping[tuple[Ident, Ident, str], int],
-    asset_durations_ms: Mapping[str, int],
+    approvals: Sequence[Approval],
+    expected_ms: Mapping[tuple[Ident, Ident, str], int],
 ) -> list[Unattributed]:
+    """Tally the records in one pass: sums per (campaign, day, entry, asset), then cells."""
     unattributed = []
+    # approval id -> (campaign, in force from, until or None), wanted campaigns only
+    known: dict[Ident, tuple[int, int, int | None] | None] = {}
+    for approval in approvals:
+        until = to_ticks(approval.until) if approval.until is not None else None
+        wanted = walk.wanted(approval.campaign_id)
+        known[approval.id] = (
+            (approval.campaign_id, to_ticks(approval.start), until) if wanted else None
+        )
+    buckets: dict[_BucketKey, list[int]] = {}
+    excluded: dict[tuple[_BucketKey, str], int] = {}
+    walk_low, walk_high = walk.low, walk.high
+    day_low = day_high = 0  # the cached day `[day_low, day_high)` in ms
+    cached_day = -1
     for fact in records:
-        low, high = fact.started_at_ms * TICKS_PER_MS, fact.ended_at_ms * TICKS_PER_MS
-        start_day = walk.day_of(low)
-        if start_day is None and (high <= walk.low or low >= walk.high):
-            continue
-        approval = approvals.get(fact.approval_id) if fact.approval_id is not None else None
-        if approval is None:
-            if start_day is not None:
-                unattributed.append(
-                    Unattributed(fact.id, fact.device_id, fact.seq, fact.approval_id)
-                )
-            continue
-        if not walk.wanted(approval.campaign_id):
-            continue
-        _tally_record(walk, fact, approval, start_day, durations, asset_durations_ms)
-    return unattributed
-
-
-def _expected(
-    fact: PlayFact,
-    durations: Mapping[tuple[Ident, Ident, str], int],
-    asset_durations_ms: Mapping[str, int],
-) -> int | None:
-    if fact.asset_sha256 is None or fact.approval_id is None or fact.playlist_id is None:
-        return None
-    key = (fact.approval_id, fact.playlist_id, fact.asset_sha256)
-    if key not in durations:
-        return None  # not what the approval planned, whatever its length
-    return asset_durations_ms.get(fact.asset_sha256, durations[key])
-
-
-def _tally_record(
-    walk: _Walk,
-    fact: PlayFact,
-    approval: Approval,
-    start_day: int | None,
-    durations: Mapping[tuple[Ident, Ident, str], int],
-    asset_durations_ms: Mapping[str, int],
-) -> None:
-    low, high = fact.started_at_ms * TICKS_PER_MS, fact.ended_at_ms * TICKS_PER_MS
-    campaign = approval.campaign_id
-
-    def cells(day: int) -> tuple[Accumulator, ...]:
-        return walk.row(campaign, day).cells(fact.entry_id, fact.asset_sha256)
-
-    def on_start_day() -> tuple[Accumulator, ...]:
-        return cells(start_day) if start_day is not None else ()
-
-    expected = _expected(fact, durations, asset_durations_ms)
-    excluded = fact.excluded_reason or (NOT_IN_PLAYLIST if expected is None else None)
-    if excluded is not None:
-        for cell in on_start_day():
-            cell.excluded[excluded] += 1
-        return
-    assert expected is not None
-    if fact.status == "failed":
-        for cell in on_start_day():
-            cell.failed_plays += 1
-        return
-    if fact.status == "interrupted":
-        for cell in on_start_day():
-            cell.interrupted_plays += 1
-        for day, part_low, part_high in walk.split(low, high):
-            for cell in cells(day):
-                cell.interrupted += part_high - part_low
-        return
-    if abs(fact.ended_at_ms - fact.started_at_ms - expected) > COUNT_TOLERANCE_MS:
-        for cell in on_start_day():
-            cell.off_duration_plays += 1
-        return
-    in_force = approval.in_force_at(from_ticks(low))
-    for cell in on_start_day():
-        if not in_force:
-            cell.out_of_force_plays += 1
+        started, ended = fact.started_at_ms, fact.ended_at_ms
+        low = started * TICKS_PER_MS
+        if day_low <= started < day_high:
+            start_day: int | None = cached_day
         else:
-            cell.counted_plays += 1
-            if not fact.clock_verified:
-                cell.unverified_plays += 1
-    for day, part_low, part_high in walk.split(low, high):
-        for cell in cells(day):
-            if not in_force:
-                cell.out_of_force += part_high - part_low
+            start_day = walk.day_of(low)
+            if start_day is None:
+                if ended * TICKS_PER_MS <= walk_low or low >= walk_high:
+                    continue
             else:
-                cell.delivered += part_high - part_low
-                if not fact.clock_verified:
-                    cell.unverified += part_high - part_low
+                _, first, last = walk.days[start_day]
+                cached_day, day_low, day_high = start_day, first // 1000, last // 1000
+                if day_low * TICKS_PER_MS != first or day_high * TICKS_PER_MS != last:
+                    day_low = day_high = 0  # a day not on whole milliseconds: no fast path
+        approval_id = fact.approval_id
+        if approval_id is None or approval_id not in known:
+            if start_day is not None:
+                unattributed.append(Unattributed(fact.id, fact.device_id, fact.seq, approval_id))
+            continue
+        claim = known[approval_id]
+        if claim is None:
+            continue
+        campaign, in_force_from, in_force_until = claim
+        entry_id, asset = fact.entry_id, fact.asset_sha256
+        expected = expected_ms.get((approval_id, fact.playlist_id, asset))  # type: ignore[arg-type]
+        reason = fact.excluded_reason or (NOT_IN_PLAYLIST if expected is None else None)
+        if reason is not None:
+            if start_day is not None:
+                key = ((campaign, start_day, entry_id, asset), reason)
+                excluded[key] = excluded.get(key, 0) + 1
+            continue
+        assert expected is not None
+        status = fact.status
+        if status == "failed":
+            plays_at, ticks_at = _FAILED, -1
+        elif status == "interrupted":
+            plays_at, ticks_at = _INTERRUPTED_PLAYS, _INTERRUPTED
+        elif abs(ended - started - expected) > COUNT_TOLERANCE_MS:
+            plays_at, ticks_at = _OFF_DURATION, -1
+        elif in_force_from <= low and (in_force_until is None or low < in_force_until):
+            plays_at, ticks_at = _COUNTED, _DELIVERED
+        else:
+            plays_at, ticks_at = _OUT_OF_FORCE_PLAYS, _OUT_OF_FORCE
+        unverified = plays_at == _COUNTED and not fact.clock_verified
+        if start_day is not None:
+            key_start = (campaign, start_day, entry_id, asset)
+            sums = buckets.get(key_start)
+            if sums is None:
+                sums = buckets[key_start] = [0] * _BUCKET
+            sums[plays_at] += 1
+            if unverified:
+                sums[_UNVERIFIED_PLAYS] += 1
+            if ticks_at < 0:
+                continue
+            if start_day == cached_day and ended <= day_high:
+                ticks = (ended - started) * TICKS_PER_MS
+                if ticks > 0:
+                    sums[ticks_at] += ticks
+                    if unverified:
+                        sums[_UNVERIFIED] += ticks
+                continue
+        elif ticks_at < 0:
+            continue
+        for day, part_low, part_high in walk.split(low, ended * TICKS_PER_MS):
+            key_day = (campaign, day, entry_id, asset)
+            sums = buckets.get(key_day)
+            if sums is None:
+                sums = buckets[key_day] = [0] * _BUCKET
+            sums[ticks_at] += part_high - part_low
+            if unverified:
+                sums[_UNVERIFIED] += part_high - part_low
+    for (campaign, day, entry_id, asset), sums in buckets.items():
+        for cell in walk.row(campaign, day).cells(entry_id, asset):
+            cell.counted_plays += sums[_COUNTED]
+            cell.delivered += sums[_DELIVERED]
+            cell.unverified_plays += sums[_UNVERIFIED_PLAYS]
+            cell.unverified += sums[_UNVERIFIED]
+            cell.out_of_force_plays += sums[_OUT_OF_FORCE_PLAYS]
+            cell.out_of_force += sums[_OUT_OF_FORCE]
+            cell.failed_plays += sums[_FAILED]
+            cell.interrupted_plays += sums[_INTERRUPTED_PLAYS]
+            cell.interrupted += sums[_INTERRUPTED]
+            cell.off_duration_plays += sums[_OFF_DURATION]
+    for ((campaign, day, entry_id, asset), reason), number in excluded.items():
+        for cell in walk.row(campaign, day).cells(entry_id, asset):
+            cell.excluded[reason] += number
+    return unattributed
 
 
 def _online_spans(online: Sequence[tuple[datetime, datetime]]) -> list[Span]:
@@ -319,15 +240,15 @@ def reconcile_location(
         Approval(a.id, a.campaign_id, a.start, None, a.entries) if a.id in withdrawn else a
         for a in approvals
     ]
-    _walk_plan(walk, location, approvals, blanks, playlists, _PLANNED)
-    _walk_plan(walk, location, approvals, (), playlists, _WITHOUT_BLANKS)
-    _walk_plan(walk, location, undone, (), playlists, _WITHOUT_WITHDRAWALS)
+    computed: dict[_SegmentKey, list[_SegmentFigure]] = {}
+    _walk_plan(walk, location, approvals, blanks, playlists, _PLANNED, computed)
+    _walk_plan(walk, location, approvals, (), playlists, _WITHOUT_BLANKS, computed)
+    _walk_plan(walk, location, undone, (), playlists, _WITHOUT_WITHDRAWALS, computed)
     unattributed = _walk_records(
         walk,
         facts.records,
-        {approval.id: approval for approval in approvals},
-        _expected_durations(playlists),
-        asset_durations_ms or {},
+        approvals,
+        _expected_durations(playlists, asset_durations_ms or {}),
     )
     zone = location.zone
     rows = []

@@ -165,10 +165,12 @@ def _hourly(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
     # Local hour and day of an instant, cached per UTC hour and zone (offsets change on hours).
     local: dict[tuple[int, int], tuple[int, date]] = {}
     expected: dict[tuple[object, ...], int | None] = {}
+    # One dict look-up per record instead of a method call (facts name int device ids).
+    location_at: dict[int | str, int] = {i: d.location_id for i, d in inputs.devices.items()}
     for fact in inputs.facts:
         if not low <= fact.started_at_ms < high:
             continue
-        location_id = inputs.location_of(fact.device_id)
+        location_id = location_at.get(fact.device_id)
         if location_id is None or location_id not in zones:
             continue
         key = (location_id, fact.started_at_ms // 3_600_000)
@@ -209,8 +211,10 @@ class AuditReportServices:
         """The report of inputs already read (exports reuse them)."""
         beats = by_location(inputs.heartbeats, inputs.devices)
         facts_at: dict[int, list[PlayFact]] = {}
+        location_at: dict[int | str, int] = {i: d.location_id for i, d in inputs.devices.items()}
         for fact in inputs.facts:
-            facts_at.setdefault(inputs.location_of(fact.device_id) or 0, []).append(fact)
+            where = location_at.get(fact.device_id, 0)
+            facts_at.setdefault(where or 0, []).append(fact)
         rows: list[DayRow] = []
         for location_id, location in sorted(inputs.locations.items()):
             marks = beats.get(location_id, [])
