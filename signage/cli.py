@@ -215,6 +215,10 @@ def worker(ctx: click.Context) -> None:
         runner.stop()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 @cli.command("demo-players")
 @click.option("--server", default=None, help="Base URL the players use (default: this server).")
 @click.pass_context
@@ -246,6 +250,8 @@ def run(ctx: click.Context, demo_players: bool) -> None:
     children = [subprocess.Popen([*base, "worker"])]  # noqa: S603 - our own interpreter
     if demo_players:
         children.append(subprocess.Popen([*base, "demo-players"]))  # noqa: S603
+    # SIGTERM (a service manager's stop) must stop the children too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         ctx.invoke(serve)
     except KeyboardInterrupt:
