@@ -78,7 +78,7 @@ class _Inputs:
     blanks: tuple[Blank, ...]
 
 
-def _inputs(uow: UnitOfWork, location_id: int, start: datetime, end: datetime) -> _Inputs:
+def read_plan_inputs(uow: UnitOfWork, location_id: int, start: datetime, end: datetime) -> _Inputs:
     """Everything in force at some instant the engine may look at (its look-back included)."""
     location = plan_location(_location(uow, location_id))
     since = start - MAX_LOOKBACK - timedelta(days=1)
@@ -147,7 +147,7 @@ class PlanServices:
         require_aware(start, "start")
         require_aware(end, "end")
         with self.uow_factory(readonly=True) as uow:
-            found = _inputs(uow, location_id, start, end)
+            found = read_plan_inputs(uow, location_id, start, end)
             segments = plan_for(found.location, found.approvals, found.blanks, start, end)
             playlists = _playlists(uow, location_id, segments, found.stored)
         return LocationPlan(location_id, start, end, tuple(segments), playlists)
@@ -190,7 +190,7 @@ class PlanServices:
         at = at or self.clock.now()
         require_aware(at, "at")
         with self.uow_factory(readonly=True) as uow:
-            found = _inputs(uow, location_id, at, at + DEFAULT_LOOK_AHEAD)
+            found = read_plan_inputs(uow, location_id, at, at + DEFAULT_LOOK_AHEAD)
             plan = plan_for(
                 found.location, found.approvals, found.blanks, at, at + timedelta(seconds=1)
             )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from signage.domain.plan import SegmentKind, plan_for
 from signage.domain.schedule import require_aware
-from signage.services.plans import _inputs
+from signage.services.plans import read_plan_inputs
 from signage.services.ports import UnitOfWorkFactory
 
 
@@ -90,7 +90,7 @@ class TimelineServices:
             local = first.astimezone(zone)
             start = datetime.combine(local.date(), time(0), zone)
             end = datetime.combine(local.date() + timedelta(days=days), time(0), zone)
-            found = _inputs(uow, location_id, start, end)
+            found = read_plan_inputs(uow, location_id, start, end)
             names = {c.id: c.name for c in uow.campaigns.list()}
         winner = plan_for(found.location, found.approvals, found.blanks, start, end)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 
-from signage.domain.errors import ConflictError, PermissionDeniedError, ValidationError
+from signage.domain.errors import ConflictError, ValidationError
 from signage.domain.users import Role
 from signage.web.context import acting_user, services
 from signage.web.policy import allow
@@ -163,8 +163,6 @@ def act(campaign_id: int, action: str) -> Any:
             copy = svc.copy_campaign(user, campaign_id)
             flash(f"Campaign {ACTIONS[action]}.")
             return redirect(url_for("campaigns.detail", campaign_id=copy.id), 303)
-    except PermissionDeniedError:
-        raise
     except (ValidationError, ConflictError) as exc:
         return _page(campaign_id, exc, 422 if isinstance(exc, ValidationError) else 409)
     flash(f"Campaign {ACTIONS[action]}.")

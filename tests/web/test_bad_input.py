@@ -159,3 +159,32 @@ def test_forms_show_the_error_and_write_nothing(
     assert response.status_code == 422, response.data[:400]
     assert message in response.get_data(as_text=True).replace("&#39;", "'")
     assert counts(svc) == before
+
+
+def test_an_emergency_blank_needs_a_reason_and_a_real_screen(app: Any) -> None:
+    svc = app.extensions["signage"]
+    client = app.test_client()
+    login(client, "admin")
+    before = counts(svc)
+    no_reason = client.post("/blanks", data={"action": "blank", "location_id": "all", "reason": ""})
+    assert no_reason.status_code == 422
+    assert "reason" in no_reason.get_data(as_text=True)
+    bad_screen = client.post("/blanks", data={"action": "blank", "location_id": "x", "reason": "r"})
+    assert bad_screen.status_code == 422
+    assert svc.campaigns.blanks() == []
+    assert counts(svc) == before
+
+
+def test_the_schedule_preview_refuses_a_bad_day_or_time(app: Any) -> None:
+    svc = app.extensions["signage"]
+    site = svc.locations.create_location(
+        "admin", {"name": "Preview", "screen_width": 128, "screen_height": 72}
+    )
+    client = app.test_client()
+    login(client, "staff")
+    day = client.get(f"/locations/{site.id}/schedule?day=2026-13-40")
+    assert day.status_code == 422
+    assert "is not a date like 2026-06-01" in day.get_data(as_text=True)
+    at = client.get(f"/locations/{site.id}/schedule?at=25:99")
+    assert at.status_code == 422
+    assert "is not a time like 14:30" in at.get_data(as_text=True)
