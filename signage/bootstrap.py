@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from signage.adapters.bundle_zip import ZipBundles
 from signage.adapters.clock import SystemClock
 from signage.adapters.db.engine import make_engine
+from signage.adapters.db.poll_gate import SqlPollGate
 from signage.adapters.db.uow import SqlUnitOfWorkFactory
 from signage.adapters.document_store import DocumentStore
 from signage.adapters.ics import IcsWriter
@@ -167,7 +168,7 @@ def build_services(
         demo_approver=DemoApprover(uow_factory, campaigns, review),
         plans=plans,
         devices=DeviceServices(uow_factory, clock, verifier, poll_s),
-        player=PlayerServices(uow_factory, clock, plans, verifier, poll_s),
+        player=PlayerServices(uow_factory, clock, plans, verifier, poll_s, SqlPollGate(engine)),
         server_key=server_key,
         checkpoints=CheckpointServices(uow_factory, clock, server_key),
         ledger=LedgerServices(uow_factory, clock, server_key, verifier),

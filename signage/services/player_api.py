@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from signage.domain.assets import is_sha256
-from signage.domain.devices import Device
-from signage.domain.errors import NotFoundError, PermissionDeniedError
+from signage.domain.devices import Device, hash_token
+from signage.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from signage.domain.locations import Location
 from signage.domain.plan import horizon_for
 from signage.services.device_ports import SignatureVerifier
@@ -30,7 +30,7 @@ from signage.services.plans import (
     plan_location,
     read_horizon_inputs,
 )
-from signage.services.ports import Clock, PollState, UnitOfWork, UnitOfWorkFactory
+from signage.services.ports import Clock, PollGate, PollState, UnitOfWork, UnitOfWorkFactory
 
 PLAN_VERSION = 1
 ASSET_URL = "/api/player/v1/assets/{sha}"
@@ -149,12 +149,12 @@ class _Built:
     location_row: tuple[object, ...]
     until: datetime
 
-    def holds(self, device: Device, state: PollState | None, at: datetime) -> bool:
+    def holds(self, state: PollState | None, at: datetime) -> bool:
         """True when nothing the plan is computed from can have changed."""
         return (
             state is not None
             and state.stamp == self.stamp
-            and state.location_id == device.location_id == self.inputs.location.id
+            and state.location_id == self.inputs.location.id
             and state.location_row == self.location_row
             and self.inputs.start <= at < self.until
         )
@@ -167,9 +167,7 @@ def _needs_note(etag: str, state: PollState | None) -> bool:
     (so a heartbeat reporting a plan handed out after a take-down confirms it, even when
     the take-down left this screen's plan as it was); the polls in between write nothing.
     """
-    if state is None or state.last_plan_at is None or state.last_plan_etag != etag:
-        return True
-    return state.changed_at is not None and state.last_plan_at <= state.changed_at
+    return state is None or state.note_due or state.last_plan_etag != etag
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +179,7 @@ class PlayerServices:
     plans: PlanServices
     verifier: SignatureVerifier
     poll_interval_s: int
+    gate: PollGate
     # Per device, the last plan built, its inputs and the schedule stamp it was built under:
     # an unchanged poll reads the stamp and the location row (one statement) and nothing more.
     _built: dict[int, _Built] = field(default_factory=dict, compare=False, repr=False)
@@ -197,15 +196,20 @@ class PlayerServices:
         return document, len(assets) == len(wanted)
 
     def _built_for(
-        self, uow: UnitOfWork, device: Device, at: datetime
-    ) -> tuple[_Built, PollState | None]:
-        """The device's plan at `at`, and the poll state it was checked against."""
-        # The stamp is read before the inputs: a write committed in between leaves a
-        # newer stamp than the one kept, so the next poll rebuilds (never the reverse).
-        state = uow.schedule_stamp.poll_state(device.id)
+        self, uow: UnitOfWork, device: Device, state: PollState | None, at: datetime
+    ) -> _Built:
+        """The device's plan at `at`, given its poll state read before `uow` opened.
+
+        The stamp is read before the inputs: a write committed in between leaves a newer
+        stamp than the one kept, so the next poll rebuilds (never the reverse).
+        """
         built = self._built.get(device.id)
-        if built is not None and built.holds(device, state, at):
-            return built, state
+        if (
+            built is not None
+            and built.holds(state, at)
+            and device.location_id == built.inputs.location.id
+        ):
+            return built
         inputs = read_horizon_inputs(uow, device.location_id, at)
         stamp = state.stamp if state is not None else -1
         row = state.location_row if state is not None else ()
@@ -213,7 +217,7 @@ class PlayerServices:
         if built is not None and built.inputs == inputs:
             built = replace(built, stamp=stamp, location_row=row, until=until)
             self._built[device.id] = built
-            return built, state
+            return built
         document, complete = self._build(uow, device, inputs)
         body = canonical_json(document)
         built = _Built(inputs, body, strong_etag(body), document, stamp, row, until)
@@ -221,14 +225,41 @@ class PlayerServices:
         # its assets depends on `inputs` alone; one missing an asset is rebuilt every time.
         if complete and state is not None:
             self._built[device.id] = built
-        return built, state
+        return built
+
+    def plan_for_token(self, secret: str) -> PlanDocument:
+        """The plan of the active device holding this bearer token (an unchanged poll).
+
+        The token check and everything an unchanged plan depends on are one statement;
+        only a changed plan, or one whose hand-out must be recorded, does more.
+        """
+        state = self.gate.by_token(hash_token(secret))
+        if state is None or not state.active:
+            raise AuthenticationError("unknown or revoked device token")
+        now = self.clock.now()
+        built = self._built.get(state.device_id)
+        if built is not None and built.holds(state, now) and not _needs_note(built.etag, state):
+            return PlanDocument(built.body, built.etag, built.document, state.screenshot_requested)
+        with self.uow_factory(readonly=True) as uow:
+            device = uow.devices.get(state.device_id)
+            if device is None or not device.active:
+                raise AuthenticationError("unknown or revoked device token")
+            built = self._built_for(uow, device, state, now)
+        return self._handed_out(device, built, state, now)
 
     def current_plan(self, device: Device) -> PlanDocument:
         """The device's plan for the horizon now; notes the ETag as handed out when that
         is news (a new ETag for the device, or the first hand-out after a schedule change)."""
         now = self.clock.now()
+        state = self.gate.by_device(device.id)
         with self.uow_factory(readonly=True) as uow:
-            built, state = self._built_for(uow, device, now)
+            built = self._built_for(uow, device, state, now)
+        return self._handed_out(device, built, state, now)
+
+    def _handed_out(
+        self, device: Device, built: _Built, state: PollState | None, now: datetime
+    ) -> PlanDocument:
+        """The answer for `built`, recording the hand-out first when that is news."""
         if state is not None and not _needs_note(built.etag, state):
             wanted = state.screenshot_requested
         else:
@@ -243,8 +274,9 @@ class PlayerServices:
         """An asset of the device's current plan (403 for any other, 404 when unknown)."""
         if not is_sha256(sha256):
             raise NotFoundError("no such asset")
+        state = self.gate.by_device(device.id)
         with self.uow_factory(readonly=True) as uow:
-            document = self._built_for(uow, device, self.clock.now())[0].document
+            document = self._built_for(uow, device, state, self.clock.now()).document
             asset = uow.assets.get(sha256)
         if asset is not None and sha256 not in document["assets"]:
             raise PermissionDeniedError("this asset is not in the device's plan")

@@ -139,26 +139,38 @@ class AuditRepository(Protocol):
 class PollState:
     """What an unchanged plan poll needs to know, read in one statement.
 
-    `stamp` counts the writes that may change any location's plan (`changed_at`: the
-    last one); `location_row` is the device's location row as stored (compared, not
-    parsed); the rest is the device's plan bookkeeping.
+    `stamp` counts the writes that may change any location's plan; `location_row` is
+    the device's location row as the driver returned it (compared, never parsed);
+    `note_due` says the device's last recorded hand-out is missing or not later than
+    the last schedule change; the rest is the device's plan bookkeeping.
     """
 
+    device_id: int
+    active: bool
     location_id: int
     stamp: int
-    changed_at: datetime | None
     location_row: tuple[object, ...]
     last_plan_etag: str | None
-    last_plan_at: datetime | None
+    note_due: bool
     screenshot_requested: bool
+
+
+class PollGate(Protocol):
+    """The one-statement read behind every plan poll, outside any unit of work."""
+
+    def by_token(self, token_hash: str) -> PollState | None:
+        """The poll state of the device holding this token hash (any state)."""
+        ...
+
+    def by_device(self, device_id: int) -> PollState | None:
+        """The poll state of one device."""
+        ...
 
 
 class ScheduleStampRepository(Protocol):
     """The schedule stamp: bumped with every plan-changing write, read by each poll."""
 
     def bump(self, at: datetime) -> None: ...
-
-    def poll_state(self, device_id: int) -> PollState | None: ...
 
 
 class UnitOfWork(Protocol):

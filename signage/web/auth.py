@@ -46,6 +46,13 @@ def init_auth(app: Flask, login_rate_limit: str) -> None:
         return SessionUser(user) if user.active else None
 
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
+
+    # Only the login form is limited; every other request skips the limiter's per-request
+    # work (resolving default and blueprint limits), which the device polls pay most often.
+    @limiter.request_filter
+    def _not_limited() -> bool:
+        return request.endpoint != "auth.login"
+
     app.view_functions["auth.login"] = limiter.limit(
         login_rate_limit, methods=["POST"], error_message="too many login attempts; wait a minute"
     )(app.view_functions["auth.login"])

@@ -7,6 +7,7 @@ in `Date` and `Signage-Server-Time` (ms), never in a body.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, send_file
@@ -23,7 +24,7 @@ from signage.domain.errors import ValidationError
 from signage.services.devices import EnrolmentAnswer, EnrolmentExpiredError
 from signage.services.player_api import epoch_ms
 from signage.web.context import services
-from signage.web.policy import device_api, public
+from signage.web.policy import device_api, device_token_api, public
 from signage.web.problems import problem
 
 PREFIX = "/api/player/v1"
@@ -61,11 +62,18 @@ def enrolment_status_json(answer: EnrolmentAnswer) -> dict[str, Any]:
 # --- plumbing --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _http_date(second: int) -> str:
+    """`Date` header text of a whole second (formatted once: every poll asks for it)."""
+    return http_date(second)
+
+
 @bp.after_app_request
 def _server_time(response: Response) -> Response:
-    if request.path.startswith(PREFIX + "/") or request.path == PREFIX:
+    path = request.path
+    if path.startswith(PREFIX + "/") or path == PREFIX:
         now = services().clock.now()
-        response.headers["Date"] = http_date(now)
+        response.headers["Date"] = _http_date(int(now.timestamp()))
         response.headers[SERVER_TIME_HEADER] = str(epoch_ms(now))
     return response
 
@@ -119,18 +127,17 @@ def enroll_poll() -> Any:
 
 
 @bp.get("/plan")
-@device_api
+@device_token_api
 def plan() -> Any:
-    document = services().player.current_plan(_device())
-    if request.if_none_match.contains(document.etag.strip('"')):
-        response = Response(status=304)
-    else:
-        response = Response(document.body, mimetype="application/json")
-    response.headers["ETag"] = document.etag
-    response.headers["Cache-Control"] = "no-cache"
+    document = services().player.plan_for_token(g.device_token)
+    headers = [("ETag", document.etag), ("Cache-Control", "no-cache")]
     if document.screenshot_requested:
-        response.headers[SCREENSHOT_HEADER] = "1"
-    return response
+        headers.append((SCREENSHOT_HEADER, "1"))
+    # A player sends back exactly the ETag it was given: compare that first, parse the rest.
+    sent = request.headers.get("If-None-Match")
+    if sent == document.etag or (sent and request.if_none_match.contains(document.etag[1:-1])):
+        return Response(status=304, headers=headers)
+    return Response(document.body, mimetype="application/json", headers=headers)
 
 
 @bp.get("/assets/<sha256>")

@@ -80,13 +80,38 @@ def device_api(view: F) -> F:
     return guarded  # type: ignore[return-value]
 
 
-def _token_device() -> Any:
+def device_token_api(view: F) -> F:
+    """Player API route whose service checks the device token itself, in the same read
+    as the rest of its work (the plan poll): the bearer secret goes in `g.device_token`,
+    and the service answers `AuthenticationError` (401) for an unknown or revoked one."""
+    policy = Policy(frozenset(), api=True, device=True)
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        secret = _bearer()
+        if secret is None:
+            return problem(401, "unauthorized", "send 'Authorization: Bearer <device token>'")
+        g.device_token = secret
+        return view(*args, **kwargs)
+
+    setattr(guarded, POLICY_ATTR, policy)
+    return guarded  # type: ignore[return-value]
+
+
+def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
+    return secret.strip()
+
+
+def _token_device() -> Any:
+    secret = _bearer()
+    if secret is None:
+        return None
     try:
-        return current_app.extensions["signage"].devices.device_for_token(secret.strip())
+        return current_app.extensions["signage"].devices.device_for_token(secret)
     except AuthenticationError:
         return None
 
@@ -117,12 +142,11 @@ def _enforce(policy: Policy) -> Any:
 
 
 def _token_user() -> User | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = _bearer()
+    if secret is None:
         return None
     try:
-        user: User = current_app.extensions["signage"].users.user_for_token(secret.strip())
+        user: User = current_app.extensions["signage"].users.user_for_token(secret)
     except AuthenticationError:
         return None
     return user

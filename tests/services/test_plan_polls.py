@@ -40,7 +40,12 @@ def fresh_body(world: World, device: Any) -> bytes:
     """What a new service instance (nothing kept) answers now."""
     player = world.s.player
     again = type(player)(
-        player.uow_factory, player.clock, player.plans, player.verifier, player.poll_interval_s
+        player.uow_factory,
+        player.clock,
+        player.plans,
+        player.verifier,
+        player.poll_interval_s,
+        player.gate,
     )
     return again.current_plan(device).body
 
@@ -120,8 +125,8 @@ def test_unchanged_polls_read_no_plan_inputs_and_write_nothing(
 
     monkeypatch.setattr(player_module, "read_horizon_inputs", counting)
 
-    def poll() -> Any:  # as the route does: the device fresh from its token, then the plan
-        return world.s.player.current_plan(world.s.devices.device_for_token(token))
+    def poll() -> Any:  # as the route does: token and plan state in one read
+        return world.s.player.plan_for_token(token)
 
     seen = [poll().etag]
     device = world.s.devices.device_for_token(token)
@@ -164,7 +169,7 @@ def test_a_schedule_change_that_leaves_the_plan_is_still_noted_once(world: World
     token = enrolled_token(world)
 
     def poll() -> Any:
-        return world.s.player.current_plan(world.s.devices.device_for_token(token))
+        return world.s.player.plan_for_token(token)
 
     etag = poll().etag
     poll()
@@ -186,7 +191,21 @@ def test_a_revoked_device_is_refused_at_once(world: World) -> None:
 
     token = enrolled_token(world)
     device = world.s.devices.device_for_token(token)
-    world.s.player.current_plan(device)
+    world.s.player.plan_for_token(token)
+    world.s.player.plan_for_token(token)  # kept: the next poll would be answered from memory
     world.s.devices.revoke_device(world.admin, device.id, "stolen")
     with pytest.raises(AuthenticationError):
         world.s.devices.device_for_token(token)
+    with pytest.raises(AuthenticationError):
+        world.s.player.plan_for_token(token)
+    with pytest.raises(AuthenticationError):
+        world.s.player.plan_for_token("not-a-token")
+
+
+def test_the_poll_read_survives_a_broken_connection(world: World) -> None:
+    """The poll's own connection is replaced when it fails, and the poll still answers."""
+    token = enrolled_token(world)
+    etag = world.s.player.plan_for_token(token).etag
+    gate = world.s.player.gate
+    gate._connection().close()  # type: ignore[attr-defined]  # as a dropped server would
+    assert world.s.player.plan_for_token(token).etag == etag

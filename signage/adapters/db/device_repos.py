@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from signage.adapters.db import tables as t
 from signage.domain.devices import Device, DeviceAlert, DeviceState, Enrolment, Heartbeat
 from signage.services.device_ports import Screenshot
-from signage.services.ports import PollState
 
 e = t.enrolments.c
 dv = t.devices.c
@@ -343,24 +342,6 @@ class SqlDeviceRepository:
         return Screenshot(row.device_id, row.taken_at, bytes(row.data)) if row else None
 
 
-# Built once: an unchanged poll runs this one statement (bound by device id) and nothing else.
-_POLL_STATE = (
-    select(
-        dv.location_id,
-        dv.last_plan_etag,
-        dv.last_plan_at,
-        dv.screenshot_requested_at,
-        ss.value,
-        ss.changed_at,
-        *t.locations.c,
-    )
-    .select_from(
-        t.devices.join(t.locations, t.locations.c.id == dv.location_id).outerjoin(
-            t.schedule_stamp, ss.id == STAMP_ID
-        )
-    )
-    .where(dv.id == bindparam("device_id"))
-)
 _BUMP = (
     update(t.schedule_stamp)
     .where(ss.id == STAMP_ID)
@@ -384,20 +365,6 @@ class SqlScheduleStampRepository:
                 )
         except IntegrityError:  # a concurrent first bump inserted it
             self.conn.execute(_BUMP, {"at": at})
-
-    def poll_state(self, device_id: int) -> PollState | None:
-        row = self.conn.execute(_POLL_STATE, {"device_id": device_id}).first()
-        if row is None:
-            return None
-        return PollState(
-            location_id=row[0],
-            stamp=row[4] or 0,
-            changed_at=row[5],
-            location_row=tuple(row[6:]),
-            last_plan_etag=row[1],
-            last_plan_at=row[2],
-            screenshot_requested=row[3] is not None,
-        )
 
 
 def _alert(row: Any) -> DeviceAlert:
