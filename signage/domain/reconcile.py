@@ -19,6 +19,24 @@ from datetime import date, datetime
 from signage.domain.plan_clock import from_ticks, to_ticks
 from signage.domain.plan_playback import Playlists
 from signage.domain.playlog import COUNT_TOLERANCE_MS
+from signage.domain.reconcile_groups import (
+    COUNTED,
+    DELIVERED,
+    FAILED,
+    INTERRUPTED,
+    INTERRUPTED_PLAYS,
+    OFF_DURATION,
+    OUT_OF_FORCE,
+    OUT_OF_FORCE_PLAYS,
+    SUMS,
+    UNVERIFIED,
+    UNVERIFIED_PLAYS,
+    Claims,
+    GroupJudge,
+    NeedsRowsError,
+    add_group,
+    claims_for,
+)
 from signage.domain.reconcile_tally import (
     TICKS_PER_MS,
     Span,
@@ -35,6 +53,7 @@ from signage.domain.reconcile_types import (
     LocationFacts,
     LocationReconciliation,
     PlayFact,
+    PlayGroup,
     Unattributed,
 )
 from signage.domain.reconcile_walk import (
@@ -47,7 +66,7 @@ from signage.domain.reconcile_walk import (
     _Walk,
     _walk_plan,
 )
-from signage.domain.schedule import Approval, Blank, require_aware
+from signage.domain.schedule import Approval, Blank, PlanLocation, require_aware
 
 __all__ = [
     "NOT_IN_PLAYLIST",
@@ -56,9 +75,12 @@ __all__ = [
     "EntryTally",
     "LocationFacts",
     "LocationReconciliation",
+    "NeedsRowsError",
     "PlayFact",
+    "PlayGroup",
     "Tally",
     "Unattributed",
+    "groups_needing_rows",
     "reconcile",
     "reconcile_location",
 ]
@@ -77,41 +99,29 @@ def _expected_durations(
     }
 
 
-# Indexes of a record bucket's sums (plays counted on the start day, ticks per day).
-(
-    _COUNTED,
-    _DELIVERED,
-    _UNVERIFIED_PLAYS,
-    _UNVERIFIED,
-    _OUT_OF_FORCE_PLAYS,
-    _OUT_OF_FORCE,
-    _FAILED,
-    _INTERRUPTED_PLAYS,
-    _INTERRUPTED,
-    _OFF_DURATION,
-) = range(10)
-_BUCKET = 10
 _BucketKey = tuple[int, int, Ident | None, str | None]
 
 
 def _walk_records(
     walk: _Walk,
     records: Iterable[PlayFact],
-    approvals: Sequence[Approval],
+    known: Claims,
     expected_ms: Mapping[tuple[Ident, Ident, str], int],
+    groups: Sequence[PlayGroup] = (),
 ) -> list[Unattributed]:
-    """Tally the records in one pass: sums per (campaign, day, entry, asset), then cells."""
+    """Tally the records in one pass: sums per (campaign, day, entry, asset), then cells.
+
+    Each group (judged whole) adds its sums as its records would have one by one.
+    """
     unattributed = []
-    # approval id -> (campaign, in force from, until or None), wanted campaigns only
-    known: dict[Ident, tuple[int, int, int | None] | None] = {}
-    for approval in approvals:
-        until = to_ticks(approval.until) if approval.until is not None else None
-        wanted = walk.wanted(approval.campaign_id)
-        known[approval.id] = (
-            (approval.campaign_id, to_ticks(approval.start), until) if wanted else None
-        )
     buckets: dict[_BucketKey, list[int]] = {}
     excluded: dict[tuple[_BucketKey, str], int] = {}
+    if groups:
+        judge = GroupJudge(walk.days, known, expected_ms)
+        for group in groups:
+            verdict = judge.verdict(group)
+            if verdict is not None:
+                add_group(verdict, group, buckets, excluded)
     walk_low, walk_high = walk.low, walk.high
     day_low = day_high = 0  # the cached day `[day_low, day_high)` in ms
     cached_day = -1
@@ -150,24 +160,24 @@ def _walk_records(
         assert expected is not None
         status = fact.status
         if status == "failed":
-            plays_at, ticks_at = _FAILED, -1
+            plays_at, ticks_at = FAILED, -1
         elif status == "interrupted":
-            plays_at, ticks_at = _INTERRUPTED_PLAYS, _INTERRUPTED
+            plays_at, ticks_at = INTERRUPTED_PLAYS, INTERRUPTED
         elif abs(ended - started - expected) > COUNT_TOLERANCE_MS:
-            plays_at, ticks_at = _OFF_DURATION, -1
+            plays_at, ticks_at = OFF_DURATION, -1
         elif in_force_from <= low and (in_force_until is None or low < in_force_until):
-            plays_at, ticks_at = _COUNTED, _DELIVERED
+            plays_at, ticks_at = COUNTED, DELIVERED
         else:
-            plays_at, ticks_at = _OUT_OF_FORCE_PLAYS, _OUT_OF_FORCE
-        unverified = plays_at == _COUNTED and not fact.clock_verified
+            plays_at, ticks_at = OUT_OF_FORCE_PLAYS, OUT_OF_FORCE
+        unverified = plays_at == COUNTED and not fact.clock_verified
         if start_day is not None:
             key_start = (campaign, start_day, entry_id, asset)
             sums = buckets.get(key_start)
             if sums is None:
-                sums = buckets[key_start] = [0] * _BUCKET
+                sums = buckets[key_start] = [0] * SUMS
             sums[plays_at] += 1
             if unverified:
-                sums[_UNVERIFIED_PLAYS] += 1
+                sums[UNVERIFIED_PLAYS] += 1
             if ticks_at < 0:
                 continue
             if start_day == cached_day and ended <= day_high:
@@ -175,7 +185,7 @@ def _walk_records(
                 if ticks > 0:
                     sums[ticks_at] += ticks
                     if unverified:
-                        sums[_UNVERIFIED] += ticks
+                        sums[UNVERIFIED] += ticks
                 continue
         elif ticks_at < 0:
             continue
@@ -183,22 +193,22 @@ def _walk_records(
             key_day = (campaign, day, entry_id, asset)
             sums = buckets.get(key_day)
             if sums is None:
-                sums = buckets[key_day] = [0] * _BUCKET
+                sums = buckets[key_day] = [0] * SUMS
             sums[ticks_at] += part_high - part_low
             if unverified:
-                sums[_UNVERIFIED] += part_high - part_low
+                sums[UNVERIFIED] += part_high - part_low
     for (campaign, day, entry_id, asset), sums in buckets.items():
         for cell in walk.row(campaign, day).cells(entry_id, asset):
-            cell.counted_plays += sums[_COUNTED]
-            cell.delivered += sums[_DELIVERED]
-            cell.unverified_plays += sums[_UNVERIFIED_PLAYS]
-            cell.unverified += sums[_UNVERIFIED]
-            cell.out_of_force_plays += sums[_OUT_OF_FORCE_PLAYS]
-            cell.out_of_force += sums[_OUT_OF_FORCE]
-            cell.failed_plays += sums[_FAILED]
-            cell.interrupted_plays += sums[_INTERRUPTED_PLAYS]
-            cell.interrupted += sums[_INTERRUPTED]
-            cell.off_duration_plays += sums[_OFF_DURATION]
+            cell.counted_plays += sums[COUNTED]
+            cell.delivered += sums[DELIVERED]
+            cell.unverified_plays += sums[UNVERIFIED_PLAYS]
+            cell.unverified += sums[UNVERIFIED]
+            cell.out_of_force_plays += sums[OUT_OF_FORCE_PLAYS]
+            cell.out_of_force += sums[OUT_OF_FORCE]
+            cell.failed_plays += sums[FAILED]
+            cell.interrupted_plays += sums[INTERRUPTED_PLAYS]
+            cell.interrupted += sums[INTERRUPTED]
+            cell.off_duration_plays += sums[OFF_DURATION]
     for ((campaign, day, entry_id, asset), reason), number in excluded.items():
         for cell in walk.row(campaign, day).cells(entry_id, asset):
             cell.excluded[reason] += number
@@ -212,6 +222,27 @@ def _online_spans(online: Sequence[tuple[datetime, datetime]]) -> list[Span]:
         require_aware(end, "online")
         spans.append((to_ticks(start), to_ticks(end)))
     return merged(spans)
+
+
+def groups_needing_rows(
+    location: PlanLocation,
+    groups: Iterable[PlayGroup],
+    *,
+    approvals: Sequence[Approval],
+    playlists: Playlists,
+    first_day: date,
+    last_day: date,
+    asset_durations_ms: Mapping[str, int] | None = None,
+    campaign_ids: Collection[int] | None = None,
+) -> list[PlayGroup]:
+    """The groups that cannot stand for their records in `reconcile_location` (same inputs)."""
+    walk = _Walk(_day_grid(location, first_day, last_day), [], campaign_ids)
+    judge = GroupJudge(
+        walk.days,
+        claims_for(approvals, walk.wanted),
+        _expected_durations(playlists, asset_durations_ms or {}),
+    )
+    return [group for group in groups if not judge.whole(group)]
 
 
 def reconcile_location(
@@ -247,8 +278,9 @@ def reconcile_location(
     unattributed = _walk_records(
         walk,
         facts.records,
-        approvals,
+        claims_for(approvals, walk.wanted),
         _expected_durations(playlists, asset_durations_ms or {}),
+        facts.groups,
     )
     zone = location.zone
     rows = []

@@ -58,13 +58,45 @@ class PlayFact:
         )
 
 
+# 15 minutes: play groups are bucketed by start (every zone offset in use is a multiple,
+# which the judge checks rather than assumes).
+BUCKET_MS = 900_000
+
+
+@dataclass(frozen=True, slots=True)
+class PlayGroup:
+    """Records of one device, bucket and kind, summed (times in ms since the epoch)."""
+
+    device_id: int
+    bucket: int  # started_at_ms // BUCKET_MS
+    approval_id: int | None
+    playlist_id: int | None
+    entry_id: int | None
+    asset_sha256: str | None
+    status: str
+    clock_verified: bool
+    excluded_reason: str | None
+    plays: int
+    duration_ms: int  # the sum of ended - started
+    min_duration_ms: int
+    max_duration_ms: int
+    min_started_ms: int
+    max_started_ms: int
+    max_ended_ms: int
+
+
 @dataclass(frozen=True, slots=True)
 class LocationFacts:
-    """One location with its play records and its device's online intervals (aware, `[a, b)`)."""
+    """One location with its play records and its device's online intervals (aware, `[a, b)`).
+
+    `groups` stand for further records, each judged whole (`GroupJudge`); any record is in
+    `records` or in one group, never both.
+    """
 
     location: PlanLocation
     records: Sequence[PlayFact] = ()
     online: Sequence[tuple[datetime, datetime]] = ()
+    groups: Sequence[PlayGroup] = ()
 
 
 @dataclass(frozen=True, slots=True)

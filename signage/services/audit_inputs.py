@@ -20,7 +20,7 @@ from signage.domain.errors import ValidationError
 from signage.domain.locations import Location
 from signage.domain.plan import MAX_LOOKBACK
 from signage.domain.plan_playback import PlaylistItem
-from signage.domain.reconcile_types import PlayFact
+from signage.domain.reconcile_types import PlayFact, PlayGroup
 from signage.domain.schedule import Approval, Blank
 from signage.services.campaign_changes import campaign_or_404
 from signage.services.ledger_ports import HeartbeatMark
@@ -30,7 +30,7 @@ MAX_DAYS = 400
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 # A play is numbered on the day it starts; one that started the day before may reach in.
-_REACH = timedelta(hours=24)
+REACH = timedelta(hours=24)
 
 Span = tuple[datetime, datetime]
 Playlists = dict[tuple[int, int], tuple[PlaylistItem, ...]]
@@ -74,6 +74,10 @@ class CampaignInputs:
     devices: dict[int, Device]  # every device that ever served one of the locations
     facts: list[PlayFact]
     heartbeats: list[HeartbeatMark] = field(default_factory=list)
+    # Read through the rollups (`audit_rollups`): groups standing for further records, and
+    # per location the online and not-ready spans (None: make them from `heartbeats`).
+    groups: list[PlayGroup] = field(default_factory=list)
+    beats: dict[int, tuple[list[Span], list[Span]]] | None = None
 
     @property
     def own_ids(self) -> set[int]:
@@ -87,14 +91,26 @@ class CampaignInputs:
 
     def expected_ms(self, fact: PlayFact) -> int | None:
         """A record's expected duration: its asset's own, else its playlist item's."""
-        if fact.approval_id is None or fact.playlist_id is None or fact.asset_sha256 is None:
+        return self.expected_for(
+            fact.device_id, fact.approval_id, fact.playlist_id, fact.asset_sha256
+        )
+
+    def expected_for(
+        self,
+        device_id: int | str,
+        approval_id: int | str | None,
+        playlist_id: int | str | None,
+        asset_sha256: str | None,
+    ) -> int | None:
+        """The expected duration of a device's play of an asset under an approval's playlist."""
+        if approval_id is None or playlist_id is None or asset_sha256 is None:
             return None
-        location_id = self.location_of(fact.device_id)
+        location_id = self.location_of(device_id)
         items = self.playlists.get(location_id or 0, {}).get(
-            (int(fact.approval_id), int(fact.playlist_id)), ()
+            (int(approval_id), int(playlist_id)), ()
         )
         for item in items:
-            if item.asset_key == fact.asset_sha256:
+            if item.asset_key == asset_sha256:
                 return self.asset_durations_ms.get(item.asset_key, item.duration_ms)
         return None
 
@@ -128,9 +144,17 @@ def location_playlists(approvals: Sequence[StoredApproval], location_id: int) ->
 
 
 def campaign_inputs(
-    uow: UnitOfWork, campaign_id: int, wanted: ReportFilter, *, with_heartbeats: bool = True
+    uow: UnitOfWork,
+    campaign_id: int,
+    wanted: ReportFilter,
+    *,
+    with_heartbeats: bool = True,
+    with_facts: bool = True,
 ) -> CampaignInputs:
-    """Read one campaign's approvals, the competing approvals, blanks, records and heartbeats."""
+    """Read one campaign's approvals, the competing approvals, blanks, records and heartbeats.
+
+    Without facts (or heartbeats) their lists stay empty: `audit_rollups` reads them then.
+    """
     campaign = campaign_or_404(uow, campaign_id)
     first, last = _days(campaign, wanted)
     own = list(uow.approvals.list_for(campaign_id))
@@ -153,8 +177,10 @@ def campaign_inputs(
                 if asset is not None and asset.info.duration_ms:
                     durations[item.asset_key] = asset.info.duration_ms
     devices = {d.id: d for d in uow.devices.list() if d.location_id in locations}
-    facts = uow.ledger.facts_for_approvals(
-        {a.id for a in own}, epoch_ms(start - _REACH), epoch_ms(end)
+    facts = (
+        uow.ledger.facts_for_approvals({a.id for a in own}, epoch_ms(start - REACH), epoch_ms(end))
+        if with_facts
+        else []
     )
     facts = [f for f in facts if isinstance(f.device_id, int) and f.device_id in devices]
     heartbeats = (

@@ -16,16 +16,17 @@ from signage.domain.campaigns import Campaign
 from signage.domain.devices import Device
 from signage.domain.errors import NotFoundError, ValidationError
 from signage.domain.locations import Location
-from signage.domain.playlog import COUNT_TOLERANCE_MS
 from signage.domain.reconcile import (
     CreativeTally,
     DayReconciliation,
     EntryTally,
     LocationFacts,
     PlayFact,
+    PlayGroup,
     Tally,
     reconcile_location,
 )
+from signage.services.audit_hourly import plays_per_hour
 from signage.services.audit_inputs import (
     CampaignInputs,
     ReportFilter,
@@ -33,11 +34,11 @@ from signage.services.audit_inputs import (
     by_location,
     campaign_inputs,
     epoch_ms,
-    from_ms,
     not_ready_spans,
     online_spans,
     overlap_ms,
 )
+from signage.services.audit_rollups import online_at, read_heartbeats, read_plays
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
 from signage.services.plans import plan_location
 from signage.services.ports import Clock, UnitOfWorkFactory
@@ -148,48 +149,6 @@ class DeviceUptime:
     outages: tuple[Outage, ...]
 
 
-def _counted(expected: int | None, fact: PlayFact) -> bool:
-    return (
-        expected is not None
-        and fact.excluded_reason is None
-        and fact.status == "completed"
-        and abs(fact.ended_at_ms - fact.started_at_ms - expected) <= COUNT_TOLERANCE_MS
-    )
-
-
-def _hourly(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
-    counted: Counter[int] = Counter()
-    other: Counter[int] = Counter()
-    low, high = epoch_ms(inputs.start), epoch_ms(inputs.end)
-    zones = {lid: ZoneInfo(loc.spec.timezone) for lid, loc in inputs.locations.items()}
-    # Local hour and day of an instant, cached per UTC hour and zone (offsets change on hours).
-    local: dict[tuple[int, int], tuple[int, date]] = {}
-    expected: dict[tuple[object, ...], int | None] = {}
-    # One dict look-up per record instead of a method call (facts name int device ids).
-    location_at: dict[int | str, int] = {i: d.location_id for i, d in inputs.devices.items()}
-    for fact in inputs.facts:
-        if not low <= fact.started_at_ms < high:
-            continue
-        location_id = location_at.get(fact.device_id)
-        if location_id is None or location_id not in zones:
-            continue
-        key = (location_id, fact.started_at_ms // 3_600_000)
-        if key not in local:
-            at = from_ms(key[1] * 3_600_000).astimezone(zones[location_id])
-            local[key] = (at.hour, at.date())
-        hour, day = local[key]
-        if not inputs.first_day <= day <= inputs.last_day:
-            continue
-        item = (location_id, fact.approval_id, fact.playlist_id, fact.asset_sha256)
-        if item not in expected:
-            expected[item] = inputs.expected_ms(fact)
-        if _counted(expected[item], fact):
-            counted[hour] += 1
-        else:
-            other[hour] += 1
-    return tuple((hour, counted[hour], other[hour]) for hour in range(24))
-
-
 @dataclass(frozen=True, slots=True)
 class AuditReportServices:
     """Planned versus actual and the auditor's other views (read-only)."""
@@ -199,9 +158,18 @@ class AuditReportServices:
     poll_interval_s: int
 
     def inputs(self, campaign_id: int, wanted: ReportFilter) -> CampaignInputs:
-        """Everything a campaign's reports read, in one read-only unit of work."""
+        """Everything a campaign's reports read, in one read-only unit of work.
+
+        Records and heartbeats come through the rollups: groups where they stand for
+        their rows, the rows elsewhere (the figures are the same either way).
+        """
         with self.uow_factory(readonly=True) as uow:
-            return campaign_inputs(uow, campaign_id, wanted)
+            inputs = campaign_inputs(
+                uow, campaign_id, wanted, with_heartbeats=False, with_facts=False
+            )
+            read_plays(uow, inputs)
+            read_heartbeats(uow, inputs, self.poll_interval_s)
+            return inputs
 
     def campaign_report(self, campaign_id: int, wanted: ReportFilter) -> CampaignReport:
         """Planned versus actual per location × local day, with entries and creatives."""
@@ -215,13 +183,21 @@ class AuditReportServices:
         for fact in inputs.facts:
             where = location_at.get(fact.device_id, 0)
             facts_at.setdefault(where or 0, []).append(fact)
+        groups_at: dict[int, list[PlayGroup]] = {}
+        for group in inputs.groups:
+            groups_at.setdefault(location_at.get(group.device_id, 0), []).append(group)
         rows: list[DayRow] = []
         for location_id, location in sorted(inputs.locations.items()):
-            marks = beats.get(location_id, [])
+            if inputs.beats is not None:
+                online, not_ready = online_at(inputs, location_id)
+            else:
+                marks = beats.get(location_id, [])
+                online = online_spans(marks, self.poll_interval_s)
+                not_ready = not_ready_spans(marks, self.poll_interval_s)
             facts = facts_at.get(location_id, [])
             result = reconcile_location(
                 LocationFacts(
-                    plan_location(location), facts, online_spans(marks, self.poll_interval_s)
+                    plan_location(location), facts, online, groups_at.get(location_id, [])
                 ),
                 approvals=inputs.approvals,
                 blanks=inputs.blanks,
@@ -232,7 +208,6 @@ class AuditReportServices:
                 asset_durations_ms=inputs.asset_durations_ms,
                 campaign_ids={inputs.campaign.id},
             )
-            not_ready = not_ready_spans(marks, self.poll_interval_s)
             for row in result.rows:
                 rows.append(
                     DayRow(
@@ -249,7 +224,7 @@ class AuditReportServices:
             inputs.last_day,
             names,
             tuple(rows),
-            _hourly(inputs),
+            plays_per_hour(inputs),
         )
 
     def campaign_overview(self) -> list[tuple[Campaign, int, bool]]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
 from signage.domain.playlog import PlayRecord
-from signage.domain.reconcile_types import PlayFact
+from signage.domain.reconcile_types import PlayFact, PlayGroup
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
 
 
@@ -37,6 +37,24 @@ class HeartbeatMark:
     device_id: int
     at: datetime
     plan_ready: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatBucket:
+    """A device's heartbeats in one 15-minute bucket `[start, end)`, summed.
+
+    `max_gap` is the longest wait between consecutive heartbeats, None when one arrived
+    after a later one (then only the rows tell); `not_ready` counts plan_ready false.
+    """
+
+    device_id: int
+    start: datetime
+    end: datetime
+    first_at: datetime
+    last_at: datetime
+    beats: int
+    max_gap: timedelta | None
+    not_ready: int
 
 
 class LedgerRepository(Protocol):
@@ -84,6 +102,21 @@ class LedgerRepository(Protocol):
         """Records of these approvals that start in `[low_ms, high_ms)` (note as exclusion)."""
         ...
 
+    def facts_starting_in(
+        self, approval_ids: Collection[int], device_id: int, spans: Sequence[tuple[int, int]]
+    ) -> list[PlayFact]:
+        """The device's records of these approvals starting in any `[low_ms, high_ms)` span."""
+        ...
+
+    def play_groups(
+        self, approval_ids: Collection[int], low_ms: int, high_ms: int
+    ) -> list[PlayGroup]:
+        """Rolled-up records of these approvals, in the buckets that meet `[low_ms, high_ms)`.
+
+        A bucket at either end may hold records outside the span.
+        """
+        ...
+
     def stored_plays(
         self, approval_ids: Collection[int], low_ms: int, high_ms: int
     ) -> list[tuple[StoredPlay, int]]:
@@ -109,7 +142,20 @@ class LedgerRepository(Protocol):
     def heartbeat_marks(
         self, device_ids: Collection[int], since: datetime, until: datetime
     ) -> list[HeartbeatMark]:
-        """The devices' heartbeats in `[since, until)`, by time."""
+        """The devices' heartbeats in `[since, until)`, by time (then by arrival)."""
+        ...
+
+    def heartbeat_marks_within(
+        self, device_ids: Collection[int], spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[HeartbeatMark]:
+        """The devices' heartbeats inside any of the disjoint `[since, until)` spans, by time."""
+        ...
+
+    def heartbeat_buckets(
+        self, device_ids: Collection[int], since: datetime, until: datetime
+    ) -> list[HeartbeatBucket]:
+        """The devices' heartbeat buckets that meet `[since, until)` (the end ones may reach
+        outside it)."""
         ...
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.rollups import add_heartbeat_rollup
 from signage.domain.devices import Device, DeviceAlert, DeviceState, Enrolment, Heartbeat
 from signage.services.device_ports import Screenshot
 
@@ -291,6 +292,7 @@ class SqlDeviceRepository:
                 payload=dict(heartbeat.payload),
             )
         )
+        add_heartbeat_rollup(self.conn, device_id, heartbeat.at, heartbeat.plan_ready)
         self.conn.execute(
             update(t.devices).where(dv.id == device_id).values(last_seen_at=heartbeat.at)
         )

@@ -1,37 +1,62 @@
 """SQLAlchemy Core repositories of the ledger: bulk ingest and reports, checkpoints.
 
-Append-only: these classes insert and read; none of them updates or deletes.
+Append-only: these classes insert and read; none of them updates or deletes a record.
+(The report rollups they add to are derived data, kept in `rollups`.)
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.rollups import BUCKET_US, add_play_rollups, epoch_us, from_us, play_group
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
 from signage.domain.playlog import PlayRecord
-from signage.domain.reconcile_types import PlayFact
+from signage.domain.reconcile_types import BUCKET_MS, PlayFact, PlayGroup
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
-from signage.services.ledger_ports import HeartbeatMark
+from signage.services.ledger_ports import HeartbeatBucket, HeartbeatMark
 
 pr = t.play_records.c
 q = t.play_quarantine.c
 cp = t.checkpoints.c
 hb = t.device_heartbeats.c
+ru = t.play_rollups.c
+hr = t.heartbeat_rollups.c
+_FACT_COLUMNS = (
+    pr.id,
+    pr.device_id,
+    pr.seq,
+    pr.started_at_ms,
+    pr.ended_at_ms,
+    pr.status,
+    pr.reason,
+    pr.asset_sha256,
+    pr.playlist_id,
+    pr.entry_id,
+    pr.approval_id,
+    pr.clock_verified,
+    pr.note,
+)
 # SQLite allows 32766 parameters per statement; stay well below on every database.
 CHUNK = 900
+SPANS_PER_QUERY = 100
 
 
 def _chunks(items: Collection[Any]) -> list[list[Any]]:
     ordered = sorted(items, key=str)
     return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def _span_chunks(spans: Sequence[Any]) -> list[Sequence[Any]]:
+    # A few ranges per statement: SQLite parses a long OR chain as a deep expression tree.
+    return [spans[i : i + SPANS_PER_QUERY] for i in range(0, len(spans), SPANS_PER_QUERY)]
 
 
 def _int_or_none(value: object) -> int | None:
@@ -123,6 +148,7 @@ class SqlLedgerRepository:
                 self.conn.execute(
                     insert(t.play_records), [play_values(device_id, play) for play in plays]
                 )
+                add_play_rollups(self.conn, device_id, plays)
         except IntegrityError:
             return False
         return True
@@ -161,35 +187,55 @@ class SqlLedgerRepository:
         )
         return [_record(row.canonical, row.signature) for row in self.conn.execute(query)]
 
+    def _tuples(self, query: Any) -> list[Any]:
+        result = self.conn.execute(query)
+        # Plain tuples from the DB-API cursor: many rows through Row objects cost double.
+        raw = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        return raw
+
+    def _facts(self, query: Any) -> list[PlayFact]:
+        return [PlayFact(*row[:11], bool(row[11]), row[12]) for row in self._tuples(query)]
+
     def facts_for_approvals(
         self, approval_ids: Collection[int], low_ms: int, high_ms: int
     ) -> list[PlayFact]:
         if not approval_ids:
             return []
-        query = select(
-            pr.id,
-            pr.device_id,
-            pr.seq,
-            pr.started_at_ms,
-            pr.ended_at_ms,
-            pr.status,
-            pr.reason,
-            pr.asset_sha256,
-            pr.playlist_id,
-            pr.entry_id,
-            pr.approval_id,
-            pr.clock_verified,
-            pr.note,
-        ).where(
-            pr.approval_id.in_(sorted(approval_ids)),
-            pr.started_at_ms >= low_ms,
-            pr.started_at_ms < high_ms,
+        return self._facts(
+            select(*_FACT_COLUMNS).where(
+                pr.approval_id.in_(sorted(approval_ids)),
+                pr.started_at_ms >= low_ms,
+                pr.started_at_ms < high_ms,
+            )
         )
-        result = self.conn.execute(query)
-        # Plain tuples from the DB-API cursor: a million rows through Row objects cost double.
-        raw = result.cursor.fetchall() if result.cursor is not None else []
-        result.close()
-        return [PlayFact(*row[:11], bool(row[11]), row[12]) for row in raw]
+
+    def facts_starting_in(
+        self, approval_ids: Collection[int], device_id: int, spans: Sequence[tuple[int, int]]
+    ) -> list[PlayFact]:
+        found: list[PlayFact] = []
+        if not approval_ids:
+            return found
+        for part in _span_chunks(spans):
+            query = select(*_FACT_COLUMNS).where(
+                pr.device_id == device_id,
+                pr.approval_id.in_(sorted(approval_ids)),
+                or_(*(and_(pr.started_at_ms >= a, pr.started_at_ms < b) for a, b in part)),
+            )
+            found.extend(self._facts(query))
+        return found
+
+    def play_groups(
+        self, approval_ids: Collection[int], low_ms: int, high_ms: int
+    ) -> list[PlayGroup]:
+        if not approval_ids or high_ms <= low_ms:
+            return []
+        query = select(t.play_rollups).where(
+            ru.approval_id.in_(sorted(approval_ids)),
+            ru.bucket >= low_ms // BUCKET_MS,
+            ru.bucket <= (high_ms - 1) // BUCKET_MS,
+        )
+        return [play_group(row) for row in self._tuples(query)]
 
     def stored_plays(
         self, approval_ids: Collection[int], low_ms: int, high_ms: int
@@ -245,10 +291,52 @@ class SqlLedgerRepository:
         query = (
             select(hb.device_id, hb.at, hb.plan_ready)
             .where(hb.device_id.in_(sorted(device_ids)), hb.at >= since, hb.at < until)
-            .order_by(hb.at)
+            .order_by(hb.at, hb.id)
         )
         return [
             HeartbeatMark(int(r.device_id), r.at, r.plan_ready) for r in self.conn.execute(query)
+        ]
+
+    def heartbeat_marks_within(
+        self, device_ids: Collection[int], spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[HeartbeatMark]:
+        if not device_ids or not spans:
+            return []
+        rows: list[Any] = []
+        for part in _span_chunks(spans):
+            query = select(hb.id, hb.device_id, hb.at, hb.plan_ready).where(
+                hb.device_id.in_(sorted(device_ids)),
+                or_(*(and_(hb.at >= a, hb.at < b) for a, b in part)),
+            )
+            rows.extend(self.conn.execute(query))
+        rows.sort(key=lambda r: (r.at, r.id))
+        return [HeartbeatMark(int(r.device_id), r.at, r.plan_ready) for r in rows]
+
+    def heartbeat_buckets(
+        self, device_ids: Collection[int], since: datetime, until: datetime
+    ) -> list[HeartbeatBucket]:
+        if not device_ids or until <= since:
+            return []
+        # The table's columns in order: device, bucket, first, last, beats, gap, not ready.
+        query = select(t.heartbeat_rollups).where(
+            hr.device_id.in_(sorted(device_ids)),
+            hr.bucket >= epoch_us(since) // BUCKET_US,
+            hr.bucket <= (epoch_us(until) - 1) // BUCKET_US,
+        )
+        return [
+            HeartbeatBucket(
+                device_id=device_id,
+                start=from_us(bucket * BUCKET_US),
+                end=from_us((bucket + 1) * BUCKET_US),
+                first_at=from_us(first_us),
+                last_at=from_us(last_us),
+                beats=beats,
+                max_gap=None if gap_us < 0 else timedelta(microseconds=gap_us),
+                not_ready=not_ready,
+            )
+            for device_id, bucket, first_us, last_us, beats, gap_us, not_ready in self._tuples(
+                query
+            )
         ]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.rollups import add_play_rollups
 from signage.domain.playlog import PlayRecord
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
 
@@ -64,6 +65,7 @@ class SqlPlayRepository:
                         note=play.note,
                     )
                 )
+                add_play_rollups(self.conn, device_id, [play])
         except IntegrityError:
             return False
         return True
