@@ -18,6 +18,10 @@ class SignatureVerifier(Protocol):
         """True when `signature` is the key's Ed25519 signature of `message`."""
         ...
 
+    def verify_many(self, public_key: bytes, signed: Sequence[tuple[bytes, bytes]]) -> list[bool]:
+        """`verify` of each (message, signature) pair under one key, in order."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StoredPlay:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,3 +115,16 @@ def test_bad_input_leaves_no_row_and_no_audit_event(db_services: Any) -> None:
     with pytest.raises(ValidationError):
         db_services.locations.create_location("admin", {**SITE, "timezone": "Nowhere/Land"})
     assert db_services.status.summary() == {"locations": 0, "users": 0, "audit_events": 0}
+
+
+def test_a_url_with_percent_signs_reaches_alembic_intact(tmp_path: Path) -> None:
+    """A URL-encoded password or option (`%40`, `%3D`) must not break `signage migrate`."""
+    from signage.adapters.db.engine import make_engine
+    from signage.adapters.db.migrate import alembic_config, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'a%25b.db'}")
+    url = engine.url.render_as_string(hide_password=False)
+    assert alembic_config(engine).get_main_option("sqlalchemy.url") == url
+    upgrade(engine)
+    assert current_revision(engine) is not None
+    engine.dispose()

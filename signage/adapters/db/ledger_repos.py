@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.play_insert import insert_plays
 from signage.adapters.db.rollups import BUCKET_US, add_play_rollups, epoch_us, from_us, play_group
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
@@ -57,37 +58,6 @@ def _chunks(items: Collection[Any]) -> list[list[Any]]:
 def _span_chunks(spans: Sequence[Any]) -> list[Sequence[Any]]:
     # A few ranges per statement: SQLite parses a long OR chain as a deep expression tree.
     return [spans[i : i + SPANS_PER_QUERY] for i in range(0, len(spans), SPANS_PER_QUERY)]
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def play_values(device_id: int, play: StoredPlay) -> dict[str, Any]:
-    """The row of one stored play."""
-    r = play.record
-    return {
-        "id": r.id,
-        "device_id": device_id,
-        "seq": r.seq,
-        "location_id": _int_or_none(r.location_id),
-        "asset_sha256": r.asset_sha256,
-        "playlist_id": _int_or_none(r.playlist_id),
-        "entry_id": _int_or_none(r.entry_id),
-        "approval_id": _int_or_none(r.approval_id),
-        "started_at_ms": r.started_at_ms,
-        "ended_at_ms": r.ended_at_ms,
-        "device_clock_offset_ms": r.device_clock_offset_ms,
-        "clock_verified": r.clock_verified,
-        "status": r.status,
-        "reason": r.reason,
-        "prev_hash": r.prev_hash,
-        "signature": r.signature,
-        "hash": play.hash,
-        "canonical": play.canonical,
-        "received_at": play.received_at,
-        "note": play.note,
-    }
 
 
 def _record(canonical: str, signature: str) -> PlayRecord:
@@ -145,9 +115,7 @@ class SqlLedgerRepository:
         try:
             # A savepoint: a taken id or seq undoes this batch's inserts only.
             with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(t.play_records), [play_values(device_id, play) for play in plays]
-                )
+                insert_plays(self.conn, device_id, plays)
                 add_play_rollups(self.conn, device_id, plays)
         except IntegrityError:
             return False

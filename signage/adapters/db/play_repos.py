@@ -12,16 +12,13 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.play_insert import insert_plays
 from signage.adapters.db.rollups import add_play_rollups
 from signage.domain.playlog import PlayRecord
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
 
 pr = t.play_records.c
 q = t.play_quarantine.c
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _play(row: Any) -> StoredPlay:
@@ -37,34 +34,10 @@ class SqlPlayRepository:
         self.conn = conn
 
     def add(self, device_id: int, play: StoredPlay) -> bool:
-        r = play.record
         try:
             # A savepoint: a taken id or seq undoes this insert only, not the whole batch.
             with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(t.play_records).values(
-                        id=r.id,
-                        device_id=device_id,
-                        seq=r.seq,
-                        location_id=_int_or_none(r.location_id),
-                        asset_sha256=r.asset_sha256,
-                        playlist_id=_int_or_none(r.playlist_id),
-                        entry_id=_int_or_none(r.entry_id),
-                        approval_id=_int_or_none(r.approval_id),
-                        started_at_ms=r.started_at_ms,
-                        ended_at_ms=r.ended_at_ms,
-                        device_clock_offset_ms=r.device_clock_offset_ms,
-                        clock_verified=r.clock_verified,
-                        status=r.status,
-                        reason=r.reason,
-                        prev_hash=r.prev_hash,
-                        signature=r.signature,
-                        hash=play.hash,
-                        canonical=play.canonical,
-                        received_at=play.received_at,
-                        note=play.note,
-                    )
-                )
+                insert_plays(self.conn, device_id, [play])
                 add_play_rollups(self.conn, device_id, [play])
         except IntegrityError:
             return False
