@@ -137,8 +137,9 @@ class PlanDocument:
 class _Built:
     """A device's serialised plan, the inputs it was computed from, and when it holds.
 
-    It holds while the schedule stamp and the location row are the ones it was built
-    under and `start <= now < until` (the same local day).
+    It holds while the schedule stamp is the one it was built under (every write that
+    can change a plan bumps it, location edits included), the device serves the same
+    location and `start <= now < until` (the same local day).
     """
 
     inputs: HorizonInputs
@@ -146,7 +147,6 @@ class _Built:
     etag: str
     document: Mapping[str, Any]
     stamp: int
-    location_row: tuple[object, ...]
     until: datetime
 
     def holds(self, state: PollState | None, at: datetime) -> bool:
@@ -155,7 +155,6 @@ class _Built:
             state is not None
             and state.stamp == self.stamp
             and state.location_id == self.inputs.location.id
-            and state.location_row == self.location_row
             and self.inputs.start <= at < self.until
         )
 
@@ -181,7 +180,7 @@ class PlayerServices:
     poll_interval_s: int
     gate: PollGate
     # Per device, the last plan built, its inputs and the schedule stamp it was built under:
-    # an unchanged poll reads the stamp and the location row (one statement) and nothing more.
+    # an unchanged poll reads the device and the stamp (one statement) and nothing more.
     _built: dict[int, _Built] = field(default_factory=dict, compare=False, repr=False)
 
     def _build(
@@ -212,15 +211,14 @@ class PlayerServices:
             return built
         inputs = read_horizon_inputs(uow, device.location_id, at)
         stamp = state.stamp if state is not None else -1
-        row = state.location_row if state is not None else ()
         until = horizon_for(plan_location(inputs.location), inputs.start, 1)[1]
         if built is not None and built.inputs == inputs:
-            built = replace(built, stamp=stamp, location_row=row, until=until)
+            built = replace(built, stamp=stamp, until=until)
             self._built[device.id] = built
             return built
         document, complete = self._build(uow, device, inputs)
         body = canonical_json(document)
-        built = _Built(inputs, body, strong_etag(body), document, stamp, row, until)
+        built = _Built(inputs, body, strong_etag(body), document, stamp, until)
         # Assets are content-addressed and never change once stored, so a document with all
         # its assets depends on `inputs` alone; one missing an asset is rebuilt every time.
         if complete and state is not None:

@@ -139,17 +139,16 @@ class AuditRepository(Protocol):
 class PollState:
     """What an unchanged plan poll needs to know, read in one statement.
 
-    `stamp` counts the writes that may change any location's plan; `location_row` is
-    the device's location row as the driver returned it (compared, never parsed);
-    `note_due` says the device's last recorded hand-out is missing or not later than
-    the last schedule change; the rest is the device's plan bookkeeping.
+    `stamp` counts the writes that may change any location's plan (approvals,
+    withdrawals, blanks, location edits); `note_due` says the device's last recorded
+    hand-out is missing or not later than the last schedule change; the rest is the
+    device's plan bookkeeping.
     """
 
     device_id: int
     active: bool
     location_id: int
     stamp: int
-    location_row: tuple[object, ...]
     last_plan_etag: str | None
     note_due: bool
     screenshot_requested: bool

@@ -108,7 +108,7 @@ def enrolled_token(world: World) -> str:
 def test_unchanged_polls_read_no_plan_inputs_and_write_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fast path: the schedule stamp and the location row decide; every change shows."""
+    """The fast path: the schedule stamp decides; every change shows at once."""
     import signage.services.player_api as player_module
 
     token = enrolled_token(world)
@@ -209,3 +209,20 @@ def test_the_poll_read_survives_a_broken_connection(world: World) -> None:
     gate = world.s.player.gate
     gate._connection().close()  # type: ignore[attr-defined]  # as a dropped server would
     assert world.s.player.plan_for_token(token).etag == etag
+
+
+def test_every_location_write_is_a_schedule_change(world: World) -> None:
+    """Whatever path edits a location (form, API, CSV import), the repository bumps the
+    stamp in the same transaction, so the polls rebuild."""
+    device = enrolled(world)
+    before = world.s.player.gate.by_device(device.id)
+    assert before is not None
+    with world.s.uow_factory() as uow:
+        location = uow.locations.get(world.centre.id)
+        assert location is not None
+        uow.locations.update(location.id, location.spec, world.clock.now())
+        uow.commit()
+    after = world.s.player.gate.by_device(device.id)
+    assert after is not None
+    assert after.stamp == before.stamp + 1
+    assert after.note_due

@@ -351,22 +351,26 @@ _BUMP = (
 )
 
 
+def bump_schedule_stamp(conn: Connection, at: datetime) -> None:
+    """Count one plan-changing write (the row is created on the first bump if the
+    migration did not)."""
+    if conn.execute(_BUMP, {"at": at}).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(t.schedule_stamp).values(id=STAMP_ID, value=1, changed_at=at))
+    except IntegrityError:  # a concurrent first bump inserted it
+        conn.execute(_BUMP, {"at": at})
+
+
 class SqlScheduleStampRepository:
-    """The one-row schedule stamp (created on first bump if the migration did not)."""
+    """The one-row schedule stamp."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def bump(self, at: datetime) -> None:
-        if self.conn.execute(_BUMP, {"at": at}).rowcount:
-            return
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(t.schedule_stamp).values(id=STAMP_ID, value=1, changed_at=at)
-                )
-        except IntegrityError:  # a concurrent first bump inserted it
-            self.conn.execute(_BUMP, {"at": at})
+        bump_schedule_stamp(self.conn, at)
 
 
 def _alert(row: Any) -> DeviceAlert:

@@ -2,7 +2,7 @@
 
 Every device polls its plan every few seconds, and nearly every poll is unchanged. An
 unchanged poll needs the device (by its token hash, to authenticate it), its plan
-bookkeeping, the schedule stamp and its location row — one row of one statement. This
+bookkeeping and the schedule stamp — one row of one statement. This
 gate runs that statement on the driver's own cursor, outside the unit of work: no pool
 checkout, no BEGIN/ROLLBACK pair, no repository set-up, no SQLAlchemy result
 processing. Each thread keeps one connection, taken out of the pool (so it never holds a
@@ -10,9 +10,8 @@ pool slot) and in autocommit mode, so it never sits in an open transaction; a si
 SELECT is atomic on its own, so the row is one consistent snapshot. A connection that
 fails is dropped and the statement tried once more on a fresh one.
 
-Values are compared, not interpreted: the location row comes back as the driver returns
-it and is only ever compared with another row read here; the two timestamps the poll
-needs are compared inside the statement.
+The two timestamps the poll needs are compared inside the statement, so no value needs
+the column types' conversion.
 """
 
 from __future__ import annotations
@@ -53,12 +52,9 @@ def _statement(where: Any) -> Select[Any]:
                 else_=literal_column("0"),
             ),
             _ss.value,
-            *t.locations.c,
         )
         .select_from(
-            t.devices.join(t.locations, t.locations.c.id == _dv.location_id).outerjoin(
-                t.schedule_stamp, _ss.id == literal_column(str(int(STAMP_ID)))
-            )
+            t.devices.outerjoin(t.schedule_stamp, _ss.id == literal_column(str(int(STAMP_ID))))
         )
         .where(where)
     )
@@ -110,7 +106,6 @@ class SqlPollGate:
             note_due=bool(row[4]),
             screenshot_requested=bool(row[5]),
             stamp=int(row[6] or 0),
-            location_row=tuple(row[7:]),
         )
 
     def _fetch(self, prepared: _Prepared, key: object) -> Any:

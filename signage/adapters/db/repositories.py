@@ -11,6 +11,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.device_repos import bump_schedule_stamp
 from signage.domain.audit import GENESIS_HASH, AuditEvent, StoredAuditEvent, event_hash
 from signage.domain.errors import ConflictError
 from signage.domain.locations import Location, LocationSpec, Orientation
@@ -223,6 +224,9 @@ class SqlLocationRepository:
                 )
         except IntegrityError:
             raise ConflictError(f"a location named '{spec.name}' exists", field="name") from None
+        # A location's zone, hours and screen go into its plan: every edit, whichever
+        # path makes it (form, API, CSV import), is a schedule change for the polls.
+        bump_schedule_stamp(self.conn, at)
         return Location(location_id, spec)
 
     def delete(self, location_id: int) -> None:
