@@ -1,18 +1,16 @@
 """Plays per hour of the day for a campaign report: counted records and the others.
 
-The hour is the local hour at the start of the UTC hour a record starts in (zones whose
-offset is not whole hours see their plays in the hour that UTC hour began in).
+The hour is the local hour (at the record's location) in which a record starts, in any
+zone, whole-hour offsets or not.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from signage.domain.playlog import COUNT_TOLERANCE_MS
 from signage.domain.reconcile import PlayFact
-from signage.services.audit_inputs import CampaignInputs, epoch_ms, from_ms
+from signage.services.audit_inputs import CampaignInputs, epoch_ms
 from signage.services.audit_rollups import group_counted
 
 
@@ -30,19 +28,10 @@ def plays_per_hour(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
     counted: Counter[int] = Counter()
     other: Counter[int] = Counter()
     low, high = epoch_ms(inputs.start), epoch_ms(inputs.end)
-    zones = {lid: ZoneInfo(loc.spec.timezone) for lid, loc in inputs.locations.items()}
-    # Local hour and day of an instant, cached per UTC hour and zone (offsets change on hours).
-    local: dict[tuple[int, int], tuple[int, date]] = {}
+    zones = inputs.locations
     expected: dict[tuple[object, ...], int | None] = {}
     # One dict look-up per record instead of a method call (facts name int device ids).
     location_at: dict[int | str, int] = {i: d.location_id for i, d in inputs.devices.items()}
-
-    def local_at(location_id: int, started_ms: int) -> tuple[int, date]:
-        key = (location_id, started_ms // 3_600_000)
-        if key not in local:
-            at = from_ms(key[1] * 3_600_000).astimezone(zones[location_id])
-            local[key] = (at.hour, at.date())
-        return local[key]
 
     for fact in inputs.facts:
         if not low <= fact.started_at_ms < high:
@@ -50,7 +39,7 @@ def plays_per_hour(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
         location_id = location_at.get(fact.device_id)
         if location_id is None or location_id not in zones:
             continue
-        hour, day = local_at(location_id, fact.started_at_ms)
+        hour, day = inputs.local_hour(location_id, fact.started_at_ms)
         if not inputs.first_day <= day <= inputs.last_day:
             continue
         item = (location_id, fact.approval_id, fact.playlist_id, fact.asset_sha256)
@@ -67,7 +56,7 @@ def plays_per_hour(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
         location_id = location_at.get(group.device_id)
         if location_id is None or location_id not in zones:
             continue
-        hour, day = local_at(location_id, group.min_started_ms)
+        hour, day = inputs.local_hour(location_id, group.min_started_ms)
         if not inputs.first_day <= day <= inputs.last_day:
             continue
         if group_counted(inputs, group):

@@ -28,7 +28,10 @@ from signage.services.ports import UnitOfWork
 
 MAX_DAYS = 400
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
 # A play is numbered on the day it starts; one that started the day before may reach in.
 REACH = timedelta(hours=24)
 
@@ -78,6 +81,26 @@ class CampaignInputs:
     # per location the online and not-ready spans (None: make them from `heartbeats`).
     groups: list[PlayGroup] = field(default_factory=list)
     beats: dict[int, tuple[list[Span], list[Span]]] | None = None
+    # Per (location, UTC hour): the zone's offset in ms through that hour (None: it
+    # changes inside it), so a local hour costs an addition (`local_hour`).
+    _offsets: dict[tuple[int, int], int | None] = field(default_factory=dict)
+
+    def local_hour(self, location_id: int, at_ms: int) -> tuple[int, date]:
+        """The local hour (0-23) and day of an instant at one of the locations; exact in
+        any zone (offsets of whole hours or not, and hours a zone change falls in)."""
+        utc_hour = at_ms // _HOUR_MS
+        key = (location_id, utc_hour)
+        if key not in self._offsets:
+            zone = ZoneInfo(self.locations[location_id].spec.timezone)
+            first = from_ms(utc_hour * _HOUR_MS).astimezone(zone).utcoffset()
+            last = from_ms(utc_hour * _HOUR_MS + _HOUR_MS - 1).astimezone(zone).utcoffset()
+            self._offsets[key] = first // _MS if first == last and first is not None else None
+        offset = self._offsets[key]
+        if offset is None:
+            local = from_ms(at_ms).astimezone(ZoneInfo(self.locations[location_id].spec.timezone))
+            return local.hour, local.date()
+        local_ms = at_ms + offset
+        return (local_ms // _HOUR_MS) % 24, _EPOCH_DAY + timedelta(days=local_ms // _DAY_MS)
 
     @property
     def own_ids(self) -> set[int]:

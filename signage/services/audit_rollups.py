@@ -34,14 +34,19 @@ HOUR_MS = 3_600_000
 def hourly_alike(inputs: CampaignInputs, group: PlayGroup) -> bool:
     """True when plays per hour judge all of the group's records alike.
 
-    All start inside the report's span or all outside it, and all count or none do (a
-    bucket lies in one UTC hour, which is what the hour is taken from).
+    All start inside the report's span or all outside it, all in one local hour of one
+    day at their location, and all count or none do.
     """
     low, high = epoch_ms(inputs.start), epoch_ms(inputs.end)
     if group.max_started_ms < low or group.min_started_ms >= high:
         return True
     if not low <= group.min_started_ms <= group.max_started_ms < high:
         return False
+    location_id = inputs.location_of(group.device_id)
+    if location_id is not None and location_id in inputs.locations:
+        first = inputs.local_hour(location_id, group.min_started_ms)
+        if first != inputs.local_hour(location_id, group.max_started_ms):
+            return False
     return group_counted(inputs, group) is not None
 
 

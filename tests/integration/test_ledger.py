@@ -294,3 +294,32 @@ def test_planned_versus_actual_counts_plays_and_names_the_shortfall(lw: LedgerWo
     assert row.row.local_start.utcoffset() == timedelta(hours=5)
     assert [e.entry_id for e in row.entries] == [lw.entry_id]
     assert sum(count for _hour, count, _other in report.hourly) == 10
+
+
+def test_plays_per_hour_use_the_local_hour_in_a_zone_off_the_whole_hour(lw: LedgerWorld) -> None:
+    """Kathmandu is UTC+5:45: a play at 09:20 UTC starts at 15:05 there, not in hour 14."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    lw.s.locations.update_location(
+        "admin",
+        lw.world.centre.id,
+        {
+            "name": "Centre",
+            "screen_width": 1920,
+            "screen_height": 1080,
+            "timezone": "Asia/Kathmandu",
+        },
+    )
+    # Plays every 8 s across a UTC hour's first quarter, where the local hour turns.
+    starts = [T0_MS + i * POSTER_MS for i in range(250)]
+    lw.send(lw.chain([lw.facts(at) for at in starts]))
+    report = lw.s.audit_reports.campaign_report(lw.campaign.id, DAY)
+    zone = ZoneInfo("Asia/Kathmandu")
+    expected: dict[int, int] = {}
+    for at in starts:
+        hour = datetime.fromtimestamp(at / 1000, UTC).astimezone(zone).hour
+        expected[hour] = expected.get(hour, 0) + 1
+    found = {hour: counted + other for hour, counted, other in report.hourly if counted + other}
+    assert found == expected
+    assert len(expected) == 2  # the plays straddle a local hour
