@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from signage.domain.audit import AuditEvent, StoredAuditEvent
 from signage.domain.locations import Location, LocationSpec
@@ -135,14 +135,14 @@ class AuditRepository(Protocol):
     def count(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PollState:
+class PollState(NamedTuple):
     """What an unchanged plan poll needs to know, read in one statement.
 
     `stamp` counts the writes that may change any location's plan (approvals,
     withdrawals, blanks, location edits); `note_due` says the device's last recorded
     hand-out is missing or not later than the last schedule change; the rest is the
-    device's plan bookkeeping.
+    device's plan bookkeeping. (A named tuple: built on every poll, it is the cheapest
+    immutable record.)
     """
 
     device_id: int

@@ -30,6 +30,7 @@ from signage.domain.devices import DeviceState
 from signage.services.ports import PollState
 
 _dv = t.devices.c
+_ACTIVE = DeviceState.ACTIVE.value
 _ss = t.schedule_stamp.c
 
 
@@ -42,16 +43,17 @@ def _statement(where: Any) -> Select[Any]:
     )
     return (
         select(
+            # In the order of `PollState`'s fields.
             _dv.id,
             _dv.state,
             _dv.location_id,
+            _ss.value,
             _dv.last_plan_etag,
             case((note_due, literal_column("1")), else_=literal_column("0")),
             case(
                 (_dv.screenshot_requested_at.is_not(None), literal_column("1")),
                 else_=literal_column("0"),
             ),
-            _ss.value,
         )
         .select_from(
             t.devices.outerjoin(t.schedule_stamp, _ss.id == literal_column(str(int(STAMP_ID))))
@@ -98,23 +100,32 @@ class SqlPollGate:
             row = self._fetch(prepared, key)
         if row is None:
             return None
+        device_id, state, location_id, stamp, etag, note_due, screenshot = row
         return PollState(
-            device_id=int(row[0]),
-            active=row[1] == DeviceState.ACTIVE.value,
-            location_id=int(row[2]),
-            last_plan_etag=row[3],
-            note_due=bool(row[4]),
-            screenshot_requested=bool(row[5]),
-            stamp=int(row[6] or 0),
+            int(device_id),
+            state == _ACTIVE,
+            int(location_id),
+            int(stamp or 0),
+            etag,
+            bool(note_due),
+            bool(screenshot),
         )
 
     def _fetch(self, prepared: _Prepared, key: object) -> Any:
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(prepared.sql, prepared.params(key))
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+        cursor = self._cursor()
+        cursor.execute(prepared.sql, prepared.params(key))
+        row = cursor.fetchone()
+        cursor.fetchall()  # nothing more (the key is unique); ends the statement
+        return row
+
+    def _cursor(self) -> Any:
+        """This thread's cursor on its own driver connection, opened on first use (and
+        after a fork)."""
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            return held[3]
+        self._connection()
+        return self._local.held[3]
 
     def _connection(self) -> Any:
         """This thread's driver connection, opened on first use (and after a fork)."""
@@ -126,7 +137,7 @@ class SqlPollGate:
         proxy.detach()  # ours now: closing it closes it, the pool is not involved
         if self.engine.dialect.name == "postgresql":
             driver.autocommit = True  # type: ignore[union-attr]
-        self._local.held = (os.getpid(), proxy, driver)
+        self._local.held = (os.getpid(), proxy, driver, driver.cursor())
         return driver
 
     def close(self) -> None:
