@@ -1,6 +1,6 @@
 """Unchanged player polls (`GET /api/player/v1/plan` → 304) against an empty route of our app.
 
-Usage: .venv/bin/python bench/poll.py [--seconds 4] [--rounds 3] [--connections 4] [--campaigns 2]
+Usage: .venv/bin/python bench/poll.py [--seconds 3] [--rounds 7] [--connections 4] [--campaigns 2]
                                       [--rate 200] [--latency-seconds 10]
 
 Sets up a throw-away instance (SQLite, media root, one screen with two approved campaigns
@@ -506,8 +506,8 @@ def _gunicorn_version() -> str:
 def main() -> None:
     """Parse the arguments; run the benchmark, or one generator phase with --generate."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=4.0, help="per side and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per side and round")
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--latency-seconds", type=float, default=10.0)

@@ -141,15 +141,7 @@ def _merged(spans: Sequence[Span]) -> list[Span]:
 
 def _joined(spans: Iterable[Span]) -> list[Span]:
     # Disjoint query spans: overlapping or touching ones are read once.
-    result: list[Span] = []
-    for low, high in sorted(spans):
-        if low >= high:
-            continue
-        if result and low <= result[-1][1]:
-            result[-1] = (result[-1][0], max(result[-1][1], high))
-        else:
-            result.append((low, high))
-    return result
+    return _merged([(low, high) for low, high in spans if low < high])
 
 
 def read_heartbeats(uow: UnitOfWork, inputs: CampaignInputs, poll_interval_s: int) -> None:

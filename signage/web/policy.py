@@ -64,38 +64,40 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
     return _attach(Policy(frozenset(roles) or ALL_ROLES, api=True))
 
 
-def device_api(view: F) -> F:
-    """Player API route: the bearer token of an active device, which goes in `g.device`."""
+def _device_route(view: F, admit: Callable[[], bool]) -> F:
+    """A player API route: `admit()` takes the request's device credentials (401 if not)."""
     policy = Policy(frozenset(), api=True, device=True)
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        device = _token_device()
-        if device is None:
+        if not admit():
             return problem(401, "unauthorized", "send 'Authorization: Bearer <device token>'")
-        g.device = device
         return view(*args, **kwargs)
 
     setattr(guarded, POLICY_ATTR, policy)
     return guarded  # type: ignore[return-value]
+
+
+def device_api(view: F) -> F:
+    """Player API route: the bearer token of an active device, which goes in `g.device`."""
+
+    def admit() -> bool:
+        g.device = _token_device()
+        return g.device is not None
+
+    return _device_route(view, admit)
 
 
 def device_token_api(view: F) -> F:
     """Player API route whose service checks the device token itself, in the same read
     as the rest of its work (the plan poll): the bearer secret goes in `g.device_token`,
     and the service answers `AuthenticationError` (401) for an unknown or revoked one."""
-    policy = Policy(frozenset(), api=True, device=True)
 
-    @functools.wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        secret = _bearer()
-        if secret is None:
-            return problem(401, "unauthorized", "send 'Authorization: Bearer <device token>'")
-        g.device_token = secret
-        return view(*args, **kwargs)
+    def admit() -> bool:
+        g.device_token = _bearer()
+        return g.device_token is not None
 
-    setattr(guarded, POLICY_ATTR, policy)
-    return guarded  # type: ignore[return-value]
+    return _device_route(view, admit)
 
 
 def _bearer() -> str | None:
