@@ -28,39 +28,30 @@ def plays_per_hour(inputs: CampaignInputs) -> tuple[tuple[int, int, int], ...]:
     counted: Counter[int] = Counter()
     other: Counter[int] = Counter()
     low, high = epoch_ms(inputs.start), epoch_ms(inputs.end)
-    zones = inputs.locations
     expected: dict[tuple[object, ...], int | None] = {}
     # One dict look-up per record instead of a method call (facts name int device ids).
     location_at: dict[int | str, int] = {i: d.location_id for i, d in inputs.devices.items()}
 
+    def hour_of(device_id: int | str, started_ms: int) -> int | None:
+        """The local hour a play starts in; None when it lies outside the report."""
+        location_id = location_at.get(device_id)
+        if not low <= started_ms < high or location_id not in inputs.locations:
+            return None
+        assert location_id is not None
+        hour, day = inputs.local_hour(location_id, started_ms)
+        return hour if inputs.first_day <= day <= inputs.last_day else None
+
     for fact in inputs.facts:
-        if not low <= fact.started_at_ms < high:
+        hour = hour_of(fact.device_id, fact.started_at_ms)
+        if hour is None:
             continue
-        location_id = location_at.get(fact.device_id)
-        if location_id is None or location_id not in zones:
-            continue
-        hour, day = inputs.local_hour(location_id, fact.started_at_ms)
-        if not inputs.first_day <= day <= inputs.last_day:
-            continue
-        item = (location_id, fact.approval_id, fact.playlist_id, fact.asset_sha256)
+        item = (fact.device_id, fact.approval_id, fact.playlist_id, fact.asset_sha256)
         if item not in expected:
             expected[item] = inputs.expected_ms(fact)
-        if _counted(expected[item], fact):
-            counted[hour] += 1
-        else:
-            other[hour] += 1
+        (counted if _counted(expected[item], fact) else other)[hour] += 1
     # Groups were chosen so that all their records fall alike here (`hourly_alike`).
     for group in inputs.groups:
-        if not low <= group.min_started_ms < high:
-            continue
-        location_id = location_at.get(group.device_id)
-        if location_id is None or location_id not in zones:
-            continue
-        hour, day = inputs.local_hour(location_id, group.min_started_ms)
-        if not inputs.first_day <= day <= inputs.last_day:
-            continue
-        if group_counted(inputs, group):
-            counted[hour] += group.plays
-        else:
-            other[hour] += group.plays
+        hour = hour_of(group.device_id, group.min_started_ms)
+        if hour is not None:
+            (counted if group_counted(inputs, group) else other)[hour] += group.plays
     return tuple((hour, counted[hour], other[hour]) for hour in range(24))

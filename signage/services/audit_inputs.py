@@ -83,7 +83,9 @@ class CampaignInputs:
     beats: dict[int, tuple[list[Span], list[Span]]] | None = None
     # Per (location, UTC hour): the zone's offset in ms through that hour (None: it
     # changes inside it), so a local hour costs an addition (`local_hour`).
-    _offsets: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    _offsets: dict[tuple[int, int], int | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def local_hour(self, location_id: int, at_ms: int) -> tuple[int, date]:
         """The local hour (0-23) and day of an instant at one of the locations; exact in

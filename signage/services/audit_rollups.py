@@ -28,8 +28,6 @@ from signage.services.ledger_ports import HeartbeatBucket, HeartbeatMark
 from signage.services.plans import plan_location
 from signage.services.ports import UnitOfWork
 
-HOUR_MS = 3_600_000
-
 
 def hourly_alike(inputs: CampaignInputs, group: PlayGroup) -> bool:
     """True when plays per hour judge all of the group's records alike.

@@ -3,8 +3,9 @@
 A device's catch-up batch holds up to 1,000 records; SQLAlchemy's executemany would
 build and process a parameter dict per row (about as long as the signature check of
 the record). Here the statement is compiled once per database, the rows are plain
-tuples (or dicts, for drivers with named parameters), and the one value that needs the
-column type's conversion — when the batch arrived — is converted once per batch.
+tuples (or dicts, for drivers with named parameters), and the two values that need
+their column type's conversion (when the batch arrived, the clock flag) are converted
+once per batch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.engine import Dialect
 
 from signage.adapters.db import tables as t
+from signage.adapters.db.driver_statement import DriverStatement
 from signage.services.device_ports import StoredPlay
 
 _COLUMNS = (
@@ -49,16 +51,13 @@ def _int_or_none(value: object) -> int | None:
 
 
 class _Prepared:
-    """The INSERT compiled for one dialect, and how to pass it a row."""
+    """The INSERT for one dialect, and the column types' conversions it needs by hand."""
 
     def __init__(self, dialect: Dialect) -> None:
-        compiled = insert(t.play_records).compile(dialect=dialect, column_keys=list(_COLUMNS))
-        self.sql = str(compiled)
-        self.order = list(compiled.positiontup or ()) if compiled.positional else None
-        if self.order is not None and self.order != list(_COLUMNS):
-            raise ValueError(f"unexpected parameter order {self.order}")
-        self.received_at = t.play_records.c.received_at.type._cached_bind_processor(dialect)
-        self.clock_verified = t.play_records.c.clock_verified.type._cached_bind_processor(dialect)
+        self.statement = DriverStatement(dialect, insert(t.play_records), _COLUMNS)
+        c = t.play_records.c
+        self.received_at = c.received_at.type._cached_bind_processor(dialect)
+        self.clock_verified = c.clock_verified.type._cached_bind_processor(dialect)
 
 
 _prepared: dict[str, _Prepared] = {}
@@ -113,7 +112,5 @@ def insert_plays(conn: Connection, device_id: int, plays: Sequence[StoredPlay]) 
                 play.note,
             )
         )
-    if prepared.order is None:
-        conn.exec_driver_sql(prepared.sql, [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
-    else:
-        conn.exec_driver_sql(prepared.sql, rows)
+    statement = prepared.statement
+    conn.exec_driver_sql(statement.sql, [statement.args(row) for row in rows])

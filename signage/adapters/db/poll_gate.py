@@ -26,6 +26,7 @@ from sqlalchemy.sql import Select
 
 from signage.adapters.db import tables as t
 from signage.adapters.db.device_repos import STAMP_ID
+from signage.adapters.db.driver_statement import DriverStatement
 from signage.domain.devices import DeviceState
 from signage.services.ports import PollState
 
@@ -62,29 +63,17 @@ def _statement(where: Any) -> Select[Any]:
     )
 
 
-class _Prepared:
-    """A statement compiled once for the engine's driver; its one bound parameter is `key`."""
-
-    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
-        compiled = statement.compile(dialect=engine.dialect)
-        names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-        if names != ["key"]:
-            raise ValueError(f"the poll statement must bind `key` alone, not {names}")
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positional)
-
-    def params(self, key: object) -> Any:
-        return (key,) if self.positional else {"key": key}
-
-
 class SqlPollGate:
-    """`PollGate` on SQLAlchemy's connection pool (SQLite or PostgreSQL)."""
+    """`PollGate` on one driver connection per thread, opened through the engine (SQLite or
+    PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
-        self._by_token = _Prepared(engine, _statement(_dv.token_hash == bindparam("key")))
-        self._by_device = _Prepared(engine, _statement(_dv.id == bindparam("key")))
+        dialect = engine.dialect
+        by_token = _statement(_dv.token_hash == bindparam("key"))
+        self._by_token = DriverStatement(dialect, by_token, ["key"])
+        self._by_device = DriverStatement(dialect, _statement(_dv.id == bindparam("key")), ["key"])
 
     def by_token(self, token_hash: str) -> PollState | None:
         return self._one(self._by_token, token_hash)
@@ -92,7 +81,7 @@ class SqlPollGate:
     def by_device(self, device_id: int) -> PollState | None:
         return self._one(self._by_device, device_id)
 
-    def _one(self, prepared: _Prepared, key: object) -> PollState | None:
+    def _one(self, prepared: DriverStatement, key: object) -> PollState | None:
         try:
             row = self._fetch(prepared, key)
         except self.engine.dialect.loaded_dbapi.Error:
@@ -111,34 +100,33 @@ class SqlPollGate:
             bool(screenshot),
         )
 
-    def _fetch(self, prepared: _Prepared, key: object) -> Any:
+    def _fetch(self, prepared: DriverStatement, key: object) -> Any:
         cursor = self._cursor()
-        cursor.execute(prepared.sql, prepared.params(key))
+        cursor.execute(prepared.sql, prepared.args((key,)))
         row = cursor.fetchone()
         cursor.fetchall()  # nothing more (the key is unique); ends the statement
         return row
 
     def _cursor(self) -> Any:
-        """This thread's cursor on its own driver connection, opened on first use (and
-        after a fork)."""
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[3]
-        self._connection()
-        return self._local.held[3]
+        return self._held()[3]
 
     def _connection(self) -> Any:
-        """This thread's driver connection, opened on first use (and after a fork)."""
+        return self._held()[2]
+
+    def _held(self) -> tuple[int, Any, Any, Any]:
+        """This thread's (pid, pool proxy, driver connection, cursor), opened on first use
+        and again after a fork."""
         held = getattr(self._local, "held", None)
         if held is not None and held[0] == os.getpid():
-            return held[2]
+            return held  # type: ignore[no-any-return]
         proxy = self.engine.raw_connection()  # runs the engine's connect set-up
         driver = proxy.driver_connection
         proxy.detach()  # ours now: closing it closes it, the pool is not involved
         if self.engine.dialect.name == "postgresql":
             driver.autocommit = True  # type: ignore[union-attr]
-        self._local.held = (os.getpid(), proxy, driver, driver.cursor())
-        return driver
+        held = (os.getpid(), proxy, driver, driver.cursor())
+        self._local.held = held
+        return held
 
     def close(self) -> None:
         """Close this thread's connection (the next read opens a new one)."""
