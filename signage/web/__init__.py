@@ -48,4 +48,5 @@ def init_web(app: Flask, login_rate_limit: str) -> None:
     csrf.exempt(api_schedule.bp)
     csrf.exempt(player_api.bp)  # devices authenticate by bearer token or key signature
     auth.init_auth(app, login_rate_limit)
+    player_api.install_server_time(app)
     register_error_handlers(app)

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, login_user, logout_user
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from signage.domain.errors import AuthenticationError, NotFoundError
 from signage.domain.users import User
@@ -16,6 +30,7 @@ from signage.web.forms import ConfirmForm, LoginForm
 from signage.web.policy import allow, public
 
 bp = Blueprint("auth", __name__)
+LIMITER_KEY = "signage.login_limit"
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -45,17 +60,35 @@ def init_auth(app: Flask, login_rate_limit: str) -> None:
             return None
         return SessionUser(user) if user.active else None
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
+    # Only the login form is limited, so it is checked there and nowhere else: a hook on every
+    # request (as Flask-Limiter installs) would cost each device poll for nothing.
+    app.extensions[LIMITER_KEY] = LoginLimit(parse(login_rate_limit))
 
-    # Only the login form is limited; every other request skips the limiter's per-request
-    # work (resolving default and blueprint limits), which the device polls pay most often.
-    @limiter.request_filter
-    def _not_limited() -> bool:
-        return request.endpoint != "auth.login"
 
-    app.view_functions["auth.login"] = limiter.limit(
-        login_rate_limit, methods=["POST"], error_message="too many login attempts; wait a minute"
-    )(app.view_functions["auth.login"])
+class LoginLimit:
+    """Login attempts per client address, a moving window kept in this process's memory."""
+
+    def __init__(self, limit: RateLimitItem) -> None:
+        self.limit = limit
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+
+    def spend(self, address: str) -> int | None:
+        """Count one attempt from `address`; None when allowed, else seconds to wait."""
+        if self._window.hit(self.limit, "login", address):
+            return None
+        reset_at = self._window.get_window_stats(self.limit, "login", address).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
+
+
+def _spend_login_attempt() -> None:
+    """Abort with 429 (and Retry-After) when this client has used up its login attempts."""
+    limit: LoginLimit = current_app.extensions[LIMITER_KEY]
+    wait = limit.spend(request.remote_addr or "unknown")
+    if wait is not None:
+        response = render_template(
+            "error.html", status=429, message="Too many login attempts; wait a minute."
+        )
+        abort(Response(response, status=429, headers={"Retry-After": str(wait)}))
 
 
 def _safe_next(target: str | None) -> str:
@@ -74,6 +107,7 @@ def login() -> Any:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
         return render_template("login.html", form=form)
+    _spend_login_attempt()
     if not form.validate_on_submit():
         return render_template("login.html", form=form), 400
     try:

@@ -8,9 +8,11 @@ in `Date` and `Signage-Server-Time` (ms), never in a body.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, g, jsonify, request, send_file
+from flask import Blueprint, Flask, Response, g, jsonify, request, send_file
 from werkzeug.http import http_date
 
 from signage.domain.devices import (
@@ -26,6 +28,9 @@ from signage.services.player_api import epoch_ms
 from signage.web.context import services
 from signage.web.policy import device_api, device_token_api, public
 from signage.web.problems import problem
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 PREFIX = "/api/player/v1"
 SERVER_TIME_HEADER = "Signage-Server-Time"
@@ -68,14 +73,52 @@ def _http_date(second: int) -> str:
     return http_date(second)
 
 
-@bp.after_app_request
-def _server_time(response: Response) -> Response:
-    path = request.path
-    if path.startswith(PREFIX + "/") or path == PREFIX:
-        now = services().clock.now()
-        response.headers["Date"] = _http_date(int(now.timestamp()))
-        response.headers[SERVER_TIME_HEADER] = str(epoch_ms(now))
-    return response
+_STAMPED = frozenset({"date", SERVER_TIME_HEADER.lower()})
+
+
+def _is_player_path(path: str) -> bool:
+    return path.startswith(PREFIX) and (len(path) == len(PREFIX) or path[len(PREFIX)] == "/")
+
+
+class ServerTimeMiddleware:
+    """Stamps every answer under the player API, errors and 304s included, with the
+    server's time (`Date` and `Signage-Server-Time` in ms) as its headers leave.
+
+    It works on the WSGI header list: the protocol's two headers on every poll cost two
+    list appends here, and nothing at all on other routes.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication, now: Callable[[], datetime]) -> None:
+        self.wsgi_app = wsgi_app
+        self.now = now
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not _is_player_path(environ.get("PATH_INFO", "")):
+            return self.wsgi_app(environ, start_response)
+        now = self.now
+
+        def stamped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            at = now()
+            kept = [h for h in headers if h[0].lower() not in _STAMPED]
+            kept.append(("Date", _http_date(int(at.timestamp()))))
+            kept.append((SERVER_TIME_HEADER, str(epoch_ms(at))))
+            return start_response(status, kept, exc_info)
+
+        return self.wsgi_app(environ, stamped)
+
+
+def install_server_time(app: Flask) -> None:
+    """Put `ServerTimeMiddleware` around the app, reading the clock of its services."""
+    extensions = app.extensions
+    app.wsgi_app = ServerTimeMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: extensions["signage"].clock.now()
+    )
+
+
+class _NotModified(Response):
+    """A 304: no content, so no content type either."""
+
+    default_mimetype = None
 
 
 @bp.errorhandler(EnrolmentRateLimitedError)
@@ -128,15 +171,15 @@ def enroll_poll() -> Any:
 
 @bp.get("/plan")
 @device_token_api
-def plan() -> Any:
-    document = services().player.plan_for_token(g.device_token)
+def plan(device_token: str) -> Any:
+    document = services().player.plan_for_token(device_token)
     headers = [("ETag", document.etag), ("Cache-Control", "no-cache")]
     if document.screenshot_requested:
         headers.append((SCREENSHOT_HEADER, "1"))
     # A player sends back exactly the ETag it was given: compare that first, parse the rest.
     sent = request.headers.get("If-None-Match")
     if sent == document.etag or (sent and request.if_none_match.contains(document.etag[1:-1])):
-        return Response(status=304, headers=headers)
+        return _NotModified(status=304, headers=headers)
     return Response(document.body, mimetype="application/json", headers=headers)
 
 

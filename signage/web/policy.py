@@ -64,15 +64,17 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
     return _attach(Policy(frozenset(roles) or ALL_ROLES, api=True))
 
 
-def _device_route(view: F, admit: Callable[[], bool]) -> F:
-    """A player API route: `admit()` takes the request's device credentials (401 if not)."""
+def _device_route(view: F, admit: Callable[[], dict[str, Any] | None]) -> F:
+    """A player API route: `admit()` takes the request's device credentials and gives the
+    view's extra keyword arguments (None: 401)."""
     policy = Policy(frozenset(), api=True, device=True)
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not admit():
+        extra = admit()
+        if extra is None:
             return problem(401, "unauthorized", "send 'Authorization: Bearer <device token>'")
-        return view(*args, **kwargs)
+        return view(*args, **kwargs, **extra)
 
     setattr(guarded, POLICY_ATTR, policy)
     return guarded  # type: ignore[return-value]
@@ -81,21 +83,22 @@ def _device_route(view: F, admit: Callable[[], bool]) -> F:
 def device_api(view: F) -> F:
     """Player API route: the bearer token of an active device, which goes in `g.device`."""
 
-    def admit() -> bool:
+    def admit() -> dict[str, Any] | None:
         g.device = _token_device()
-        return g.device is not None
+        return None if g.device is None else {}
 
     return _device_route(view, admit)
 
 
 def device_token_api(view: F) -> F:
     """Player API route whose service checks the device token itself, in the same read
-    as the rest of its work (the plan poll): the bearer secret goes in `g.device_token`,
-    and the service answers `AuthenticationError` (401) for an unknown or revoked one."""
+    as the rest of its work (the plan poll): the view gets the bearer secret as its
+    `device_token` argument, and the service answers `AuthenticationError` (401) for an
+    unknown or revoked one."""
 
-    def admit() -> bool:
-        g.device_token = _bearer()
-        return g.device_token is not None
+    def admit() -> dict[str, Any] | None:
+        secret = _bearer()
+        return None if secret is None else {"device_token": secret}
 
     return _device_route(view, admit)
 

@@ -94,9 +94,18 @@ def test_login_is_rate_limited(tmp_path: Path) -> None:
         for _ in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
-    # Even the right password waits out the limit.
+    # Even the right password waits out the limit, and the answer says how long.
     response = client.post("/login", data={"username": "admin", "password": PASSWORD})
     assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert b"Too many login attempts" in response.data
+    # Another address is not held back by this one's attempts.
+    other = client.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.77"},
+    )
+    assert other.status_code == 302
     services.engine.dispose()
 
 

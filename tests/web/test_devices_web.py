@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from signage.adapters.clock import FixedClock
 from signage.adapters.db import tables as t
+from signage.adapters.db.migrate import upgrade
+from signage.adapters.passwords import Argon2Hasher
+from signage.bootstrap import build_services
 from signage.domain.devices import ENROL_LIMIT
-from tests.conftest import login
+from tests.conftest import login, make_app, seed_users
 from tests.web.route_cases_devices import enrolled_device, location, public_b64
 
 P = "/api/player/v1"
@@ -44,6 +48,36 @@ def test_binding_is_two_steps_with_the_fingerprint_to_compare(app: Any, services
     assert fingerprint.encode() in page.data
     listing = client.get("/devices")
     assert b"offline" in listing.data
+
+
+def test_the_server_time_is_the_injected_clock_once_per_answer(settings: Any) -> None:
+    at = datetime(2026, 6, 1, 4, 30, 15, 250_000, tzinfo=UTC)
+    services = build_services(settings, clock=FixedClock(at), hasher=Argon2Hasher(fast=True))
+    upgrade(services.engine)
+    seed_users(services)
+    client = make_app(services).test_client()
+    device = enrolled_device(services)
+    auth = {"Authorization": f"Bearer {device.token}"}
+    plan = client.get(f"{P}/plan", headers=auth)
+    unchanged = client.get(f"{P}/plan", headers={**auth, "If-None-Match": plan.headers["ETag"]})
+    answers = {
+        "plan": plan,
+        "304": unchanged,
+        "unknown route": client.get(f"{P}/nothing-here", headers=auth),
+        "no token": client.get(f"{P}/plan"),
+        "api root": client.get(P),
+    }
+    stamp = str(int(at.timestamp() * 1000))
+    for name, answer in answers.items():
+        assert answer.headers.getlist("Signage-Server-Time") == [stamp], name
+        assert answer.headers.getlist("Date") == ["Mon, 01 Jun 2026 04:30:15 GMT"], name
+    assert [a.status_code for a in answers.values()] == [200, 304, 404, 401, 404]
+    assert "Content-Type" not in unchanged.headers  # a 304 has no content
+    assert unchanged.headers["Cache-Control"] == "no-cache"
+    # Only the player API is stamped: not a page, nor a path that merely starts alike.
+    for path in ("/login", f"{P}x/plan"):
+        assert "Signage-Server-Time" not in client.get(path).headers, path
+    services.engine.dispose()
 
 
 def test_every_player_answer_carries_the_server_time(app: Any, services: Any) -> None:
