@@ -1,7 +1,7 @@
 """Unchanged player polls (`GET /api/player/v1/plan` → 304) against an empty route of our app.
 
-Usage: .venv/bin/python bench/poll.py [--seconds 3] [--rounds 7] [--connections 4] [--campaigns 2]
-                                      [--rate 200] [--latency-seconds 10]
+Usage: .venv/bin/python bench/poll.py [--seconds 3] [--rounds 7] [--slice 0.25] [--connections 4]
+                                      [--campaigns 2] [--rate 200] [--latency-seconds 10]
 
 Sets up a throw-away instance (SQLite, media root, one screen with two approved campaigns
 and an enrolled device), then serves it as in production: gunicorn, 2 sync workers, pinned
@@ -10,8 +10,11 @@ same config plus one bench-only route, `GET /bench/empty` → 204: the same stac
 under the same gunicorn command, also on core 0. A light load generator (this
 file re-executed with `--generate`, raw sockets, threads) runs on core 1:
 
-- closed loop, `--connections` clients, `--seconds` per side, `--rounds` alternating rounds:
-  maximum throughput of each server;
+- closed loop, `--connections` clients, `--rounds` rounds of `--seconds` per side: maximum
+  throughput of each server. Within a round the clients switch between the two servers every
+  `--slice` seconds (ABBA order), each slice ending when its last answer is in, so both
+  sides see the same host: this machine's speed drifts by a third over seconds, which
+  made separate consecutive runs of each side disagree by more than the difference measured;
 - open loop at `--rate` requests/s for `--latency-seconds`: latency from each request's
   scheduled send time (no coordinated omission) to the end of its answer.
 
@@ -72,28 +75,50 @@ def _fetch(port: int, payload: bytes) -> int:
         return 0
 
 
-def _closed_loop(port: int, payload: bytes, seconds: float, connections: int) -> dict[str, Any]:
-    counts: Counter[int] = Counter()
+def _interleaved(sides: list[dict[str, Any]], slices: int, slice_s: float, connections: int) -> Any:
+    """Closed loop over both servers in turn: `slices` slices of `slice_s` seconds each,
+    alternating between the sides, `connections` clients each.
+
+    A slice ends when its last request is answered, so no request of one side runs in the
+    other's time. Alternating every fraction of a second lets both sides see the same
+    host: a machine that slows down for a few seconds slows both alike.
+    """
+    targets = [(side["port"], side["request"].encode("latin-1")) for side in sides]
+    counts: list[Counter[int]] = [Counter() for _ in sides]
+    elapsed = [0.0] * len(sides)
+    start, end = threading.Barrier(connections + 1), threading.Barrier(connections + 1)
+    current: dict[str, Any] = {}
     lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
 
     def client() -> None:
-        mine: Counter[int] = Counter()
-        while time.perf_counter() < deadline:
-            mine[_fetch(port, payload)] += 1
-        with lock:
-            counts.update(mine)
+        for _ in range(slices):
+            start.wait()
+            index, deadline = current["index"], current["deadline"]
+            port, payload = targets[index]
+            mine: Counter[int] = Counter()
+            while time.perf_counter() < deadline:
+                mine[_fetch(port, payload)] += 1
+            with lock:
+                counts[index].update(mine)
+            end.wait()
 
     threads = [threading.Thread(target=client) for _ in range(connections)]
-    began, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
+    cpu = time.process_time()
+    for n in range(slices):
+        index = n % len(sides) if (n // len(sides)) % 2 == 0 else len(sides) - 1 - n % len(sides)
+        began = time.perf_counter()
+        current.update(index=index, deadline=began + slice_s)
+        start.wait()
+        end.wait()
+        elapsed[index] += time.perf_counter() - began
     for thread in threads:
         thread.join()
     return {
-        "elapsed": time.perf_counter() - began,
         "cpu": time.process_time() - cpu,
-        "statuses": {str(k): v for k, v in counts.items()},
+        "elapsed": elapsed,
+        "statuses": [{str(k): v for k, v in c.items()} for c in counts],
     }
 
 
@@ -134,9 +159,9 @@ def _open_loop(port: int, payload: bytes, seconds: float, rate: float) -> dict[s
 
 def generate(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one load phase described by `spec`; the figures as JSON-able data."""
+    if spec["mode"] == "interleaved":
+        return _interleaved(spec["sides"], spec["slices"], spec["slice"], spec["connections"])
     payload = spec["request"].encode("latin-1")
-    if spec["mode"] == "closed":
-        return _closed_loop(spec["port"], payload, spec["seconds"], spec["connections"])
     return _open_loop(spec["port"], payload, spec["seconds"], spec["rate"])
 
 
@@ -431,44 +456,55 @@ def measure(args: argparse.Namespace, work: Path, servers: list[Server]) -> None
     )
     print(
         f"generator: {'core 1' if pinned else 'any core'}, raw sockets, one connection per "
-        f"request; closed loop {args.connections} clients × {args.seconds:g} s × "
-        f"{args.rounds} rounds; open loop {args.rate:g} req/s × {args.latency_seconds:g} s"
+        f"request; closed loop {args.connections} clients × {args.seconds:g} s per side × "
+        f"{args.rounds} rounds, switching sides every {args.slice:g} s; "
+        f"open loop {args.rate:g} req/s × {args.latency_seconds:g} s"
     )
     print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
 
-    for name in sides:  # warm-up: imports, DB connections, caches
-        server, payload, _ = sides[name]
-        warm = {"mode": "closed", "port": server.port, "request": payload.decode("latin-1")}
-        run_generator(load_pin, {**warm, "seconds": 1.0, "connections": args.connections})
+    names = ("plan", "floor")
+
+    def interleaved(seconds: float) -> dict[str, Any]:
+        slices = 2 * max(1, round(seconds / args.slice))
+        spec = {
+            "mode": "interleaved",
+            "sides": [
+                {"port": sides[n][0].port, "request": sides[n][1].decode("latin-1")} for n in names
+            ],
+            "slices": slices,
+            "slice": args.slice,
+            "connections": args.connections,
+            "seconds": slices * args.slice,
+        }
+        return run_generator(load_pin, spec)
+
+    interleaved(2.0)  # warm-up: imports, DB connections, caches
 
     ratios: list[float] = []
     errors: Counter[str] = Counter()
     for round_no in range(1, args.rounds + 1):
+        cpu_before = [sides[n][0].cpu_seconds() for n in names]
+        result = interleaved(args.seconds)
         rates: dict[str, float] = {}
         line = []
-        for name in ("plan", "floor") if round_no % 2 else ("floor", "plan"):
-            server, payload, expected = sides[name]
-            spec = {
-                "mode": "closed",
-                "port": server.port,
-                "request": payload.decode("latin-1"),
-                "seconds": args.seconds,
-                "connections": args.connections,
-            }
-            cpu_before = server.cpu_seconds()
-            result = run_generator(load_pin, spec)
-            server_cpu = server.cpu_seconds() - cpu_before
-            done = sum(result["statuses"].values())
-            bad = _errors(result["statuses"], expected)
+        for i, name in enumerate(names):
+            server, _, expected = sides[name]
+            server_cpu = server.cpu_seconds() - cpu_before[i]
+            statuses, elapsed = result["statuses"][i], result["elapsed"][i]
+            done = sum(statuses.values())
+            bad = _errors(statuses, expected)
             errors[name] += bad
-            rates[name] = (done - bad) / result["elapsed"]
+            rates[name] = (done - bad) / elapsed
             line.append(
-                f"{name} {rates[name]:.0f} req/s ({done} requests, {bad} errors, server cpu "
-                f"{1000 * server_cpu / max(done, 1):.2f} ms/req, generator cpu "
-                f"{100 * result['cpu'] / result['elapsed']:.0f} %)"
+                f"{name} {rates[name]:.0f} req/s ({done} requests in {elapsed:.1f} s, {bad} "
+                f"errors, server cpu {1000 * server_cpu / max(done, 1):.2f} ms/req)"
             )
         ratios.append(rates["plan"] / rates["floor"])
-        print(f"round {round_no}: {'  '.join(line)}  ratio {ratios[-1]:.2f}")
+        generator = 100 * result["cpu"] / sum(result["elapsed"])
+        print(
+            f"round {round_no}: {'  '.join(line)}  generator cpu {generator:.0f} %  "
+            f"ratio {ratios[-1]:.2f}"
+        )
 
     for name in ("plan", "floor"):
         server, payload, expected = sides[name]
@@ -508,6 +544,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="per side and round")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--slice", type=float, default=0.25, help="seconds on one side before switching"
+    )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
