@@ -85,7 +85,9 @@ class ServerTimeMiddleware:
     server's time (`Date` and `Signage-Server-Time` in ms) as its headers leave.
 
     It works on the WSGI header list: the protocol's two headers on every poll cost two
-    list appends here, and nothing at all on other routes.
+    list appends here, and nothing at all on other routes. (gunicorn drops an
+    application's `Date` and always writes its own from the machine's clock, so there the
+    millisecond header is the only one that follows an injected clock.)
     """
 
     def __init__(self, wsgi_app: WSGIApplication, now: Callable[[], datetime]) -> None:
@@ -98,10 +100,10 @@ class ServerTimeMiddleware:
         now = self.now
 
         def stamped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            at = now()
+            ms = epoch_ms(now())
             kept = [h for h in headers if h[0].lower() not in _STAMPED]
-            kept.append(("Date", _http_date(int(at.timestamp()))))
-            kept.append((SERVER_TIME_HEADER, str(epoch_ms(at))))
+            kept.append(("Date", _http_date(ms // 1000)))
+            kept.append((SERVER_TIME_HEADER, str(ms)))
             return start_response(status, kept, exc_info)
 
         return self.wsgi_app(environ, stamped)
