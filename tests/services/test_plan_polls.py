@@ -6,6 +6,7 @@ The player service keeps each device's last built plan with the inputs it came f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -208,6 +209,29 @@ def test_the_poll_read_survives_a_broken_connection(world: World) -> None:
     etag = world.s.player.plan_for_token(token).etag
     gate = world.s.player.gate
     gate._connection().close()  # type: ignore[attr-defined]  # as a dropped server would
+    assert world.s.player.plan_for_token(token).etag == etag
+
+
+def test_a_forked_worker_opens_its_own_poll_connection(world: World) -> None:
+    """gunicorn forks its workers after the app (and maybe the poll's connection) exists:
+    the child must not share the parent's SQLite connection, and still answers."""
+    token = enrolled_token(world)
+    etag = world.s.player.plan_for_token(token).etag
+    gate = world.s.player.gate
+    parent_connection = gate._connection()  # type: ignore[attr-defined]
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit code only, never return into pytest
+        code = 1
+        try:
+            fresh = gate._connection() is not parent_connection  # type: ignore[attr-defined]
+            same = world.s.player.plan_for_token(token).etag == etag
+            code = 0 if fresh and same else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent keeps its own connection.
+    assert gate._connection() is parent_connection  # type: ignore[attr-defined]
     assert world.s.player.plan_for_token(token).etag == etag
 
 

@@ -34,6 +34,18 @@ _dv = t.devices.c
 _ACTIVE = DeviceState.ACTIVE.value
 _ss = t.schedule_stamp.c
 
+# Bumped in a forked child (gunicorn forks its workers after the app is built): a
+# connection opened before the fork belongs to the parent and must not be used.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 def _statement(where: Any) -> Select[Any]:
     # Recorded again when never recorded, or last recorded at or before the last
@@ -114,17 +126,17 @@ class SqlPollGate:
         return self._held()[2]
 
     def _held(self) -> tuple[int, Any, Any, Any]:
-        """This thread's (pid, pool proxy, driver connection, cursor), opened on first use
-        and again after a fork."""
+        """This thread's (fork count, pool proxy, driver connection, cursor), opened on
+        first use and again after a fork."""
         held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
+        if held is not None and held[0] == _forks:
             return held  # type: ignore[no-any-return]
         proxy = self.engine.raw_connection()  # runs the engine's connect set-up
         driver = proxy.driver_connection
         proxy.detach()  # ours now: closing it closes it, the pool is not involved
         if self.engine.dialect.name == "postgresql":
             driver.autocommit = True  # type: ignore[union-attr]
-        held = (os.getpid(), proxy, driver, driver.cursor())
+        held = (_forks, proxy, driver, driver.cursor())
         self._local.held = held
         return held
 
@@ -132,6 +144,6 @@ class SqlPollGate:
         """Close this thread's connection (the next read opens a new one)."""
         held = getattr(self._local, "held", None)
         self._local.held = None
-        if held is not None and held[0] == os.getpid():
+        if held is not None and held[0] == _forks:
             with contextlib.suppress(Exception):
                 held[1].close()
