@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from signage.config import Settings, load_settings
 
@@ -35,6 +36,22 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **sections: A
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     return load_settings(None, environ={}, overrides=overrides)
+
+
+def config_file(tmp_path: Path) -> Path:
+    """A config.yaml in `tmp_path` for a separate process (CLI, gunicorn): everything in
+    that folder, paths relative to the file."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": {"url": "sqlite:///signage.db"},
+                "server": {"secret_key_file": "instance/secret_key"},
+                "media": {"root": "media"},
+            }
+        )
+    )
+    return path
 
 
 def reset_postgres(url: str) -> None:

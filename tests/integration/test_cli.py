@@ -8,22 +8,9 @@ import yaml
 from click.testing import CliRunner
 
 from signage.cli import cli
+from tests.conftest import config_file
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def config_in(tmp_path: Path) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "database": {"url": "sqlite:///signage.db"},
-                "server": {"secret_key_file": "instance/secret_key"},
-                "media": {"root": "media"},
-            }
-        )
-    )
-    return path
 
 
 def run(config: Path, *args: str, input: str | None = None) -> str:
@@ -33,7 +20,7 @@ def run(config: Path, *args: str, input: str | None = None) -> str:
 
 
 def test_migrate_import_is_idempotent_and_users_commands(tmp_path: Path) -> None:
-    config = config_in(tmp_path)
+    config = config_file(tmp_path)
     assert "revision" in run(config, "migrate")
     demo = str(REPO / "playlists" / "dushanbe-2022.yaml")
     no_admin = CliRunner().invoke(cli, ["--config", str(config), "import", demo])
@@ -56,7 +43,7 @@ def test_migrate_import_is_idempotent_and_users_commands(tmp_path: Path) -> None
 
 
 def test_seed_demo_prints_logins_once_and_keeps_them_private(tmp_path: Path) -> None:
-    config = config_in(tmp_path)
+    config = config_file(tmp_path)
     run(config, "migrate")
     first = run(config, "seed-demo")
     assert "admin" in first
@@ -71,7 +58,7 @@ def test_seed_demo_prints_logins_once_and_keeps_them_private(tmp_path: Path) -> 
 
 
 def test_a_bad_import_names_the_problem(tmp_path: Path) -> None:
-    config = config_in(tmp_path)
+    config = config_file(tmp_path)
     run(config, "migrate")
     run(config, "users", "create", "root", "--role", "admin", "--password", "a fine password")
     bad = tmp_path / "bad.yaml"
@@ -90,7 +77,7 @@ def test_a_bad_setting_stops_with_the_key(tmp_path: Path) -> None:
 
 
 def test_backup_and_restore_commands(tmp_path: Path) -> None:
-    config = config_in(tmp_path)
+    config = config_file(tmp_path)
     run(config, "migrate")
     run(config, "users", "create", "root", "--role", "admin", "--password", "a fine password")
     run(config, "import", str(REPO / "playlists" / "dushanbe-2022.yaml"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from signage.adapters.db.migrate import upgrade
 from signage.adapters.passwords import Argon2Hasher
 from signage.bootstrap import build_services
 from signage.config import load_settings
-from tests.conftest import seed_users
+from tests.conftest import config_file, seed_users
 from tests.web.route_cases_devices import enrolled_device
 
 P = "/api/player/v1"
@@ -43,17 +42,7 @@ def _head(port: int, path: str, headers: dict[str, str]) -> tuple[int, list[tupl
 
 
 def test_gunicorn_answers_carry_one_date_and_the_millisecond_time(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        json.dumps(  # JSON is YAML
-            {
-                "database": {"url": f"sqlite:///{tmp_path / 'signage.db'}"},
-                "media": {"root": str(tmp_path / "media")},
-                "server": {"secret_key_file": str(tmp_path / "secret_key")},
-                "backup": {"directory": str(tmp_path / "backups")},
-            }
-        )
-    )
+    config = config_file(tmp_path)
     services = build_services(load_settings(config, environ={}), hasher=Argon2Hasher(fast=True))
     upgrade(services.engine)
     seed_users(services)
