@@ -38,4 +38,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(config)
     app.extensions["signage"] = services
     init_web(app, login_rate_limit=settings.server.login_rate_limit)
+    hops = settings.server.proxy_hops
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address, scheme and host as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     return app

@@ -40,6 +40,10 @@ class ServerSettings:
     # Set true behind HTTPS so session cookies carry the Secure flag.
     secure_cookies: bool = False
     login_rate_limit: str = "10 per minute"
+    # How many proxies (nginx, Caddy) stand in front and set X-Forwarded-For/-Proto/-Host.
+    # 0 ignores those headers; behind one proxy set 1, or every client looks like the proxy
+    # to the login and enrolment limits.
+    proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,7 @@ def _validate(settings: Settings) -> None:
         ) from None
     checks = [
         ("server.port", 0 < settings.server.port < 65536),
+        ("server.proxy_hops", 0 <= settings.server.proxy_hops <= 5),
         ("player.poll_interval_seconds", settings.player.poll_interval_seconds >= 5),
         ("render.fps", 1 <= settings.render.fps <= 60),
         ("render.crf", 0 <= settings.render.crf <= 51),
@@ -227,6 +232,15 @@ def _validate(settings: Settings) -> None:
     for key, ok in checks:
         if not ok:
             raise ConfigError(f"config: value for '{key}' is out of range")
+    from limits import parse
+
+    try:
+        parse(settings.server.login_rate_limit)
+    except ValueError:
+        raise ConfigError(
+            f"config: 'server.login_rate_limit' '{settings.server.login_rate_limit}' is not a "
+            "rate such as '10 per minute'"
+        ) from None
     presets = {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"}
     if settings.render.preset not in presets:
         raise ConfigError(f"config: 'render.preset' must be one of {', '.join(sorted(presets))}")

@@ -53,6 +53,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
         ("servers:\n  port: 1\n", {}, "servers"),
         ("render:\n  preset: warp\n", {}, "render.preset"),
         ("", {"SIGNAGE_SERVER_SECURE_COOKIES": "maybe"}, "server.secure_cookies"),
+        ("server:\n  login_rate_limit: often\n", {}, "server.login_rate_limit"),
+        ("", {"SIGNAGE_SERVER_PROXY_HOPS": "-1"}, "server.proxy_hops"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_the_key(

@@ -109,6 +109,38 @@ def test_login_is_rate_limited(tmp_path: Path) -> None:
     services.engine.dispose()
 
 
+def _login_statuses(client: Any, forwarded_for: str, attempts: int) -> list[int]:
+    return [
+        client.post(
+            "/login",
+            data={"username": "admin", "password": "guess"},
+            headers={"X-Forwarded-For": forwarded_for},
+        ).status_code
+        for _ in range(attempts)
+    ]
+
+
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(tmp_path: Path) -> None:
+    server = {"login_rate_limit": "2 per minute", "proxy_hops": 1}
+    services = build(make_settings(tmp_path, server=server))
+    seed_users(services)
+    client = make_app(services).test_client()
+    # Every request comes from the proxy's address; the header names the client.
+    assert _login_statuses(client, "198.51.100.1", 3) == [401, 401, 429]
+    assert _login_statuses(client, "198.51.100.2", 1) == [401]
+    services.engine.dispose()
+
+
+def test_without_a_proxy_the_forwarded_header_is_ignored(tmp_path: Path) -> None:
+    services = build(make_settings(tmp_path, server={"login_rate_limit": "2 per minute"}))
+    seed_users(services)
+    client = make_app(services).test_client()
+    # A client cannot dodge the limit by making up addresses.
+    assert _login_statuses(client, "198.51.100.1", 2) == [401, 401]
+    assert _login_statuses(client, "198.51.100.2", 1) == [429]
+    services.engine.dispose()
+
+
 def test_api_tokens_page_shows_the_secret_once(app: Any) -> None:
     client = app.test_client()
     login(client, "auditor")
