@@ -42,8 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # The client's address, scheme and host as the trusted proxies saw them.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
-        )
+        # The client's address as the trusted proxies saw it (what the limits key on). Host
+        # and scheme stay as received: nothing here builds absolute URLs from them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     return app

@@ -40,9 +40,9 @@ class ServerSettings:
     # Set true behind HTTPS so session cookies carry the Secure flag.
     secure_cookies: bool = False
     login_rate_limit: str = "10 per minute"
-    # How many proxies (nginx, Caddy) stand in front and set X-Forwarded-For/-Proto/-Host.
-    # 0 ignores those headers; behind one proxy set 1, or every client looks like the proxy
-    # to the login and enrolment limits.
+    # How many proxies (nginx, Caddy) stand in front and set X-Forwarded-For. 0 ignores the
+    # header; behind one proxy set 1, or every client looks like the proxy to the login and
+    # enrolment limits.
     proxy_hops: int = 0
 
 
@@ -232,15 +232,17 @@ def _validate(settings: Settings) -> None:
     for key, ok in checks:
         if not ok:
             raise ConfigError(f"config: value for '{key}' is out of range")
-    from limits import parse
+    from limits import parse_many
 
     try:
-        parse(settings.server.login_rate_limit)
+        rates = parse_many(settings.server.login_rate_limit)
     except ValueError:
+        rates = []
+    if len(rates) != 1 or rates[0].amount < 1:
         raise ConfigError(
-            f"config: 'server.login_rate_limit' '{settings.server.login_rate_limit}' is not a "
-            "rate such as '10 per minute'"
-        ) from None
+            f"config: 'server.login_rate_limit' '{settings.server.login_rate_limit}' must be "
+            "one rate of at least 1, such as '10 per minute'"
+        )
     presets = {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"}
     if settings.render.preset not in presets:
         raise ConfigError(f"config: 'render.preset' must be one of {', '.join(sorted(presets))}")

@@ -86,7 +86,7 @@ def _spend_login_attempt() -> None:
     wait = limit.spend(request.remote_addr or "unknown")
     if wait is not None:
         response = render_template(
-            "error.html", status=429, message="Too many login attempts; wait a minute."
+            "error.html", status=429, message=f"Too many login attempts; try again in {wait} s."
         )
         abort(Response(response, status=429, headers={"Retry-After": str(wait)}))
 

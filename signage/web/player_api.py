@@ -76,7 +76,9 @@ def _http_date(second: int) -> str:
 _STAMPED = frozenset({"date", SERVER_TIME_HEADER.lower()})
 
 
-def _is_player_path(path: str) -> bool:
+def _is_player_path(path_info: str) -> bool:
+    # The path as werkzeug routes it: leading slashes collapse to one.
+    path = "/" + path_info.lstrip("/")
     return path.startswith(PREFIX) and (len(path) == len(PREFIX) or path[len(PREFIX)] == "/")
 
 
@@ -84,10 +86,10 @@ class ServerTimeMiddleware:
     """Stamps every answer under the player API, errors and 304s included, with the
     server's time (`Date` and `Signage-Server-Time` in ms) as its headers leave.
 
-    It works on the WSGI header list: the protocol's two headers on every poll cost two
-    list appends here, and nothing at all on other routes. (gunicorn drops an
-    application's `Date` and always writes its own from the machine's clock, so there the
-    millisecond header is the only one that follows an injected clock.)
+    It works on the WSGI header list (a copy without any earlier time header, plus two
+    entries), cheaper than werkzeug's `Headers`; other routes pay one prefix check.
+    (gunicorn drops an application's `Date` and always writes its own from the machine's
+    clock, so there the millisecond header is the only one that follows an injected clock.)
     """
 
     def __init__(self, wsgi_app: WSGIApplication, now: Callable[[], datetime]) -> None:

@@ -52,12 +52,14 @@ def test_gunicorn_answers_carry_one_date_and_the_millisecond_time(tmp_path: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
     env["SIGNAGE_CONFIG"] = str(config)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen(
-        [gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "signage:create_app()"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "signage:create_app()"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         auth = {"Authorization": f"Bearer {device.token}"}
         deadline = time.monotonic() + 30
@@ -66,7 +68,7 @@ def test_gunicorn_answers_carry_one_date_and_the_millisecond_time(tmp_path: Path
                 status, _ = _head(port, f"{P}/plan", auth)
                 break
             except OSError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert server.poll() is None, log.read_text(errors="replace")[-2000:]
                 assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
                 time.sleep(0.2)
         assert status == 200

@@ -54,6 +54,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
         ("render:\n  preset: warp\n", {}, "render.preset"),
         ("", {"SIGNAGE_SERVER_SECURE_COOKIES": "maybe"}, "server.secure_cookies"),
         ("server:\n  login_rate_limit: often\n", {}, "server.login_rate_limit"),
+        ("server:\n  login_rate_limit: 0 per minute\n", {}, "server.login_rate_limit"),
+        ("server:\n  login_rate_limit: 10/minute;100/hour\n", {}, "server.login_rate_limit"),
         ("", {"SIGNAGE_SERVER_PROXY_HOPS": "-1"}, "server.proxy_hops"),
     ],
 )
