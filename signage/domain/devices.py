@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from signage.domain.errors import SignageError, ValidationError
+from signage.domain.errors import AuthenticationError, SignageError, ValidationError
 
 ENROL_POLL_CONTEXT = b"signage-enroll-poll:"
 # No 0/O, 1/I/L: the code is read off a billboard and typed by hand.
@@ -100,6 +100,11 @@ def display_code(code: str) -> str:
 def poll_message(code: str) -> bytes:
     """What the device signs to prove it holds the key while polling its enrolment."""
     return ENROL_POLL_CONTEXT + code.encode("utf-8")
+
+
+def refused_token() -> AuthenticationError:
+    """The one answer to a device token that is unknown, or whose device is not active."""
+    return AuthenticationError("unknown or revoked device token")
 
 
 def hash_token(secret: str) -> str:

@@ -22,16 +22,15 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from signage.domain.assets import is_sha256
 from signage.domain.errors import ValidationError
 from signage.domain.schedule import require_aware
 
 GENESIS_DIGEST = "0" * 64
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32 bytes follow.
 _SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 _PEM_LABEL = "PUBLIC KEY"
@@ -131,7 +130,7 @@ def _head(value: object, name: str) -> ChainHead:
     seq, digest = value["seq"], value["hash"]
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise ValidationError(name, "seq must be a whole number")
-    if not isinstance(digest, str) or not _HEX64.match(digest):
+    if not isinstance(digest, str) or not is_sha256(digest):
         raise ValidationError(name, "hash must be 64 lowercase hex digits")
     return ChainHead(seq, digest)
 
@@ -157,7 +156,7 @@ def parse_checkpoint(data: object) -> Checkpoint:
     if not isinstance(devices, Mapping):
         raise ValidationError("devices", "must map device ids to heads")
     previous = data["previous"]
-    if not isinstance(previous, str) or not _HEX64.match(previous):
+    if not isinstance(previous, str) or not is_sha256(previous):
         raise ValidationError("previous", "must be 64 lowercase hex digits")
     audit = data["audit"]
     return Checkpoint(

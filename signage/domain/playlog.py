@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
+from signage.domain.assets import is_sha256
 from signage.domain.errors import ValidationError
 
 GENESIS_HASH = "0" * 64
@@ -25,7 +26,6 @@ DEFAULT_SKEW_MS = 10 * 60 * 1000
 MAX_REASON_CHARS = 1000
 # Integers beyond 2**53 do not survive a JavaScript or float round trip of the JSON.
 _MAX_SAFE_INT = 2**53 - 1
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ED25519_SIGNATURE_BYTES = 64
 
@@ -140,7 +140,7 @@ def _optional_ident(data: Mapping[str, object], name: str) -> Ident | None:
 
 def _hex64(data: Mapping[str, object], name: str) -> str:
     value = data[name]
-    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+    if not isinstance(value, str) or not is_sha256(value):
         raise ValidationError(name, "must be 64 lowercase hex digits")
     return value
 

@@ -11,10 +11,14 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
 
 TICKS_PER_MS = 1_000
 
 Span = tuple[int, int]
+# Spans of ticks here, of instants in the report's heartbeat reading.
+Instant = TypeVar("Instant", int, datetime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +166,10 @@ def _ms(ticks: int) -> int:
     return (ticks + TICKS_PER_MS // 2) // TICKS_PER_MS
 
 
-def merged(spans: Sequence[Span]) -> list[Span]:
-    """Sorted, non-overlapping spans covering the same instants."""
-    result: list[Span] = []
+def merged(spans: Sequence[tuple[Instant, Instant]]) -> list[tuple[Instant, Instant]]:
+    """Sorted, non-overlapping spans covering the same instants (empty ones dropped,
+    touching ones joined)."""
+    result: list[tuple[Instant, Instant]] = []
     for low, high in sorted(spans):
         if high <= low:
             continue

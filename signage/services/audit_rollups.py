@@ -11,11 +11,12 @@ Not-ready spans need each not-ready heartbeat's successor: they are read around 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from signage.domain.devices import offline_after
 from signage.domain.playlog import COUNT_TOLERANCE_MS
 from signage.domain.reconcile import PlayGroup, groups_needing_rows
+from signage.domain.reconcile_tally import merged
 from signage.domain.reconcile_types import BUCKET_MS
 from signage.services.audit_inputs import (
     REACH,
@@ -126,22 +127,6 @@ def read_plays(uow: UnitOfWork, inputs: CampaignInputs) -> None:
     ]
 
 
-def _merged(spans: Sequence[Span]) -> list[Span]:
-    # As `online_spans` joins them: a span starting where (or before) the last ends joins it.
-    result: list[Span] = []
-    for low, high in sorted(spans):
-        if result and low <= result[-1][1]:
-            result[-1] = (result[-1][0], max(result[-1][1], high))
-        else:
-            result.append((low, high))
-    return result
-
-
-def _joined(spans: Iterable[Span]) -> list[Span]:
-    # Disjoint query spans: overlapping or touching ones are read once.
-    return _merged([(low, high) for low, high in spans if low < high])
-
-
 def read_heartbeats(uow: UnitOfWork, inputs: CampaignInputs, poll_interval_s: int) -> None:
     """Fill `inputs.beats`: per location, the online spans and the not-ready spans that
     `online_spans` and `not_ready_spans` would make of its heartbeats in the report's span.
@@ -166,14 +151,14 @@ def read_heartbeats(uow: UnitOfWork, inputs: CampaignInputs, poll_interval_s: in
                 around.append((max(b.start, start), min(b.end + reach, end)))
         marks: list[HeartbeatMark] = []
         for device_id, device_spans in sorted(unread.items()):
-            marks.extend(uow.ledger.heartbeat_marks_within([device_id], _joined(device_spans)))
+            marks.extend(uow.ledger.heartbeat_marks_within([device_id], merged(device_spans)))
         spans.extend((mark.at, mark.at + reach) for mark in marks)
         not_ready: list[Span] = []
         if around:
             devices = sorted({b.device_id for b in buckets})
-            near = uow.ledger.heartbeat_marks_within(devices, _joined(around))
+            near = uow.ledger.heartbeat_marks_within(devices, merged(around))
             not_ready = not_ready_spans(near, poll_interval_s)
-        beats[location_id] = (_merged(spans), not_ready)
+        beats[location_id] = (merged(spans), not_ready)
     inputs.beats = beats
 
 

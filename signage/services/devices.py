@@ -32,6 +32,7 @@ from signage.domain.devices import (
     parse_heartbeat,
     poll_message,
     public_key_from_b64,
+    refused_token,
     reported_screen,
     signature_from_b64,
 )
@@ -295,7 +296,7 @@ class DeviceServices:
         with self.uow_factory(readonly=True) as uow:
             device = uow.devices.by_token_hash(hash_token(secret))
         if device is None or not device.active:
-            raise AuthenticationError("unknown or revoked device token")
+            raise refused_token()
         return device
 
     # --- what devices report -------------------------------------------------------------

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from signage.domain.assets import is_sha256
-from signage.domain.devices import Device, hash_token
-from signage.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from signage.domain.devices import Device, hash_token, refused_token
+from signage.domain.errors import NotFoundError, PermissionDeniedError
 from signage.domain.locations import Location
 from signage.domain.plan import horizon_for
 from signage.services.device_ports import SignatureVerifier
@@ -233,7 +233,7 @@ class PlayerServices:
         """
         state = self.gate.by_token(hash_token(secret))
         if state is None or not state.active:
-            raise AuthenticationError("unknown or revoked device token")
+            raise refused_token()
         now = self.clock.now()
         built = self._built.get(state.device_id)
         if built is not None and built.holds(state, now) and not _needs_note(built.etag, state):
@@ -241,7 +241,7 @@ class PlayerServices:
         with self.uow_factory(readonly=True) as uow:
             device = uow.devices.get(state.device_id)
             if device is None or not device.active:
-                raise AuthenticationError("unknown or revoked device token")
+                raise refused_token()
             built = self._built_for(uow, device, state, now)
         return self._handed_out(device, built, state, now)
 

@@ -119,12 +119,6 @@ def install_server_time(app: Flask) -> None:
     )
 
 
-class _NotModified(Response):
-    """A 304: no content, so no content type either."""
-
-    default_mimetype = None
-
-
 @bp.errorhandler(EnrolmentRateLimitedError)
 def _rate_limited(error: EnrolmentRateLimitedError) -> Any:
     response, status = problem(429, "rate_limited", str(error))
@@ -180,10 +174,11 @@ def plan(device_token: str) -> Any:
     headers = [("ETag", document.etag), ("Cache-Control", "no-cache")]
     if document.screenshot_requested:
         headers.append((SCREENSHOT_HEADER, "1"))
-    # A player sends back exactly the ETag it was given: compare that first, parse the rest.
+    # A player sends back exactly the ETag it was given: compare that first, then parse the
+    # header (If-None-Match compares weakly: W/"x" matches "x").
     sent = request.headers.get("If-None-Match")
-    if sent == document.etag or (sent and request.if_none_match.contains(document.etag[1:-1])):
-        return _NotModified(status=304, headers=headers)
+    if sent == document.etag or (sent and request.if_none_match.contains_weak(document.etag[1:-1])):
+        return Response(status=304, headers=headers)
     return Response(document.body, mimetype="application/json", headers=headers)
 
 

@@ -237,6 +237,44 @@ def test_plays_are_checked_and_answered_one_by_one(world: World) -> None:
         world.s.player.record_plays(device, [first] * 1001)
 
 
+def test_each_signature_verdict_lands_on_its_own_record(world: World) -> None:
+    """Records refused before the signature check (malformed, foreign, not an object) sit
+    before, between and after signed ones; the signatures are checked in one call, and
+    each answer must still belong to the record at its position."""
+    device, token, key = enrolled(world)
+    device = world.s.devices.device_for_token(token)
+    first = signed(key, device.id, 1)
+    tampered = {**signed(key, device.id, 2), "ended_at_ms": 1_780_300_869_000}
+    second = signed(
+        key, device.id, 2, prev_hash=record_hash(canonical_bytes(first), first["signature"])
+    )
+    batch = [
+        {**signed(key, device.id, 7), "seq": 1.5},
+        first,
+        signed(key, device.id + 1, 8),
+        tampered,
+        "nonsense",
+        second,
+        {**signed(key, device.id, 9), "signature": "AAAA"},
+    ]
+    results = world.s.player.record_plays(device, batch)
+    assert [r.status for r in results] == [
+        "quarantined",
+        "accepted",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "accepted",
+        "quarantined",
+    ]
+    assert "malformed" in (results[0].reason or "")
+    assert "not this device" in (results[2].reason or "")
+    assert results[3].reason == "bad signature"
+    assert results[5].reason == results[1].reason  # both good; only a note (unknown asset)
+    assert results[6].reason is not None
+    assert world.s.devices.device_detail(device.id).play_count == 2
+
+
 def png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")

@@ -209,7 +209,7 @@ def test_the_poll_read_survives_a_broken_connection(world: World) -> None:
     token = enrolled_token(world)
     etag = world.s.player.plan_for_token(token).etag
     gate = world.s.player.gate
-    gate._connection().close()  # type: ignore[attr-defined]  # as a dropped server would
+    gate._held().driver.close()  # type: ignore[attr-defined]  # as a dropped server would
     assert world.s.player.plan_for_token(token).etag == etag
 
 
@@ -219,7 +219,7 @@ def test_a_forked_worker_opens_its_own_poll_connection(world: World) -> None:
     token = enrolled_token(world)
     etag = world.s.player.plan_for_token(token).etag
     gate = world.s.player.gate
-    parent_connection = gate._connection()  # type: ignore[attr-defined]
+    parent_connection = gate._held().driver  # type: ignore[attr-defined]
     with warnings.catch_warnings():
         # Python 3.12+ warns when a process with threads forks; the child here only reads
         # through its own new connection and leaves with os._exit.
@@ -228,7 +228,7 @@ def test_a_forked_worker_opens_its_own_poll_connection(world: World) -> None:
     if pid == 0:  # the child: report by exit code only, never return into pytest
         code = 1
         try:
-            fresh = gate._connection() is not parent_connection  # type: ignore[attr-defined]
+            fresh = gate._held().driver is not parent_connection  # type: ignore[attr-defined]
             same = world.s.player.plan_for_token(token).etag == etag
             code = 0 if fresh and same else 2
         finally:
@@ -236,7 +236,7 @@ def test_a_forked_worker_opens_its_own_poll_connection(world: World) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     # The parent keeps its own connection.
-    assert gate._connection() is parent_connection  # type: ignore[attr-defined]
+    assert gate._held().driver is parent_connection  # type: ignore[attr-defined]
     assert world.s.player.plan_for_token(token).etag == etag
 
 

@@ -21,6 +21,7 @@ from signage.domain.evidence import (
 from signage.domain.evidence_checkpoint import (
     GENESIS_DIGEST,
     ChainHead,
+    parse_checkpoint,
     parse_signed_checkpoint,
     public_key_pem,
     raw_public_key,
@@ -285,6 +286,17 @@ def test_checkpoints_link_by_digest_and_round_trip() -> None:
     assert two.checkpoint.head_of(3) == ChainHead(10, devices[3][-1].record_hash())
     assert two.checkpoint.to_json()["created_at"] == "2025-10-09T09:00:00.000Z"
     assert fx.ed25519_check(fx.raw(fx.SERVER_KEY), two.checkpoint.canonical_bytes(), two.signature)
+
+
+def test_a_checkpoint_digest_with_a_trailing_newline_is_refused() -> None:
+    one = fx.checkpoints({3: fx.chain(3, 10), 5: fx.chain(5, 6)})[0]
+    document = one.checkpoint.to_json()
+    assert parse_checkpoint(document) == one.checkpoint
+    with pytest.raises(ValidationError, match="previous"):
+        parse_checkpoint({**document, "previous": f"{document['previous']}\n"})
+    head = {"seq": 2, "hash": f"{document['devices']['3']['hash']}\n"}
+    with pytest.raises(ValidationError, match="hash"):
+        parse_checkpoint({**document, "devices": {"3": head}})
 
 
 def test_public_keys_travel_as_pem_that_reads_back() -> None:

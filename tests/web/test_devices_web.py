@@ -86,6 +86,23 @@ def test_the_server_time_is_the_injected_clock_once_per_answer(settings: Any) ->
     services.engine.dispose()
 
 
+def test_the_plan_answers_304_to_any_form_of_its_etag(app: Any, services: Any) -> None:
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {enrolled_device(services).token}"}
+    etag = client.get(f"{P}/plan", headers=auth).headers["ETag"]
+    for sent, status in (
+        (etag, 304),
+        (f"W/{etag}", 304),  # weak comparison, as RFC 9110 asks of If-None-Match
+        (f'"stale", {etag}', 304),
+        ("*", 304),
+        ('"stale"', 200),
+        (etag[:-2] + '"', 200),
+    ):
+        answer = client.get(f"{P}/plan", headers={**auth, "If-None-Match": sent})
+        assert answer.status_code == status, sent
+        assert answer.headers["ETag"] == etag, sent
+
+
 def test_every_player_answer_carries_the_server_time(app: Any, services: Any) -> None:
     client = app.test_client()
     refused = client.get(f"{P}/plan", headers={"Authorization": "Bearer sgd_wrong"})

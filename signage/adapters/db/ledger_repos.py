@@ -15,8 +15,8 @@ from sqlalchemy import Connection, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
-from signage.adapters.db.play_insert import insert_plays
-from signage.adapters.db.rollups import BUCKET_US, add_play_rollups, epoch_us, from_us, play_group
+from signage.adapters.db.play_insert import store_plays
+from signage.adapters.db.rollups import BUCKET_US, epoch_us, from_us, play_group
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
 from signage.domain.playlog import PlayRecord
@@ -112,14 +112,8 @@ class SqlLedgerRepository:
     def add_many(self, device_id: int, plays: Sequence[StoredPlay]) -> bool:
         if not plays:
             return True
-        try:
-            # A savepoint: a taken id or seq undoes this batch's inserts only.
-            with self.conn.begin_nested():
-                insert_plays(self.conn, device_id, plays)
-                add_play_rollups(self.conn, device_id, plays)
-        except IntegrityError:
-            return False
-        return True
+        # A savepoint: a taken id or seq undoes this batch's inserts only.
+        return store_plays(self.conn, device_id, plays)
 
     def heads(self) -> dict[int, ChainHead]:
         top = select(pr.device_id, func.max(pr.seq).label("seq")).group_by(pr.device_id).subquery()

@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
 from signage.adapters.db.driver_statement import DriverStatement
+from signage.adapters.db.rollups import add_play_rollups
 from signage.services.device_ports import StoredPlay
 
 _COLUMNS = (
@@ -114,3 +116,15 @@ def insert_plays(conn: Connection, device_id: int, plays: Sequence[StoredPlay]) 
         )
     statement = prepared.statement
     conn.exec_driver_sql(statement.sql, [statement.args(row) for row in rows])
+
+
+def store_plays(conn: Connection, device_id: int, plays: Sequence[StoredPlay]) -> bool:
+    """Insert the plays and add them to the report rollups, all or nothing (a savepoint);
+    False when an id or seq is already taken, and then nothing of them is kept."""
+    try:
+        with conn.begin_nested():
+            insert_plays(conn, device_id, plays)
+            add_play_rollups(conn, device_id, plays)
+    except IntegrityError:
+        return False
+    return True

@@ -12,8 +12,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from signage.adapters.db import tables as t
-from signage.adapters.db.play_insert import insert_plays
-from signage.adapters.db.rollups import add_play_rollups
+from signage.adapters.db.play_insert import store_plays
 from signage.domain.playlog import PlayRecord
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
 
@@ -34,14 +33,8 @@ class SqlPlayRepository:
         self.conn = conn
 
     def add(self, device_id: int, play: StoredPlay) -> bool:
-        try:
-            # A savepoint: a taken id or seq undoes this insert only, not the whole batch.
-            with self.conn.begin_nested():
-                insert_plays(self.conn, device_id, [play])
-                add_play_rollups(self.conn, device_id, [play])
-        except IntegrityError:
-            return False
-        return True
+        # A savepoint: a taken id or seq undoes this insert only, not the whole batch.
+        return store_plays(self.conn, device_id, [play])
 
     def get(self, record_id: str) -> StoredPlay | None:
         row = self.conn.execute(select(t.play_records).where(pr.id == record_id)).first()

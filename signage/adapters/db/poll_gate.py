@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, case, literal_column, or_, select
 from sqlalchemy.sql import Select
@@ -45,6 +45,16 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
+
+
+class _Held(NamedTuple):
+    """One thread's own connection: opened after fork number `forks`, the pool's proxy
+    (detached), the driver connection and its cursor."""
+
+    forks: int
+    proxy: Any
+    driver: Any
+    cursor: Any
 
 
 def _statement(where: Any) -> Select[Any]:
@@ -113,37 +123,30 @@ class SqlPollGate:
         )
 
     def _fetch(self, prepared: DriverStatement, key: object) -> Any:
-        cursor = self._cursor()
+        cursor = self._held().cursor
         cursor.execute(prepared.sql, prepared.args((key,)))
         row = cursor.fetchone()
         cursor.fetchall()  # nothing more (the key is unique); ends the statement
         return row
 
-    def _cursor(self) -> Any:
-        return self._held()[3]
-
-    def _connection(self) -> Any:
-        return self._held()[2]
-
-    def _held(self) -> tuple[int, Any, Any, Any]:
-        """This thread's (fork count, pool proxy, driver connection, cursor), opened on
-        first use and again after a fork."""
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == _forks:
-            return held  # type: ignore[no-any-return]
+    def _held(self) -> _Held:
+        """This thread's connection and cursor, opened on first use and again after a fork."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None and held.forks == _forks:
+            return held
         proxy = self.engine.raw_connection()  # runs the engine's connect set-up
         driver = proxy.driver_connection
         proxy.detach()  # ours now: closing it closes it, the pool is not involved
         if self.engine.dialect.name == "postgresql":
             driver.autocommit = True  # type: ignore[union-attr]
-        held = (_forks, proxy, driver, driver.cursor())
+        held = _Held(_forks, proxy, driver, driver.cursor())
         self._local.held = held
         return held
 
     def close(self) -> None:
         """Close this thread's connection (the next read opens a new one)."""
-        held = getattr(self._local, "held", None)
+        held: _Held | None = getattr(self._local, "held", None)
         self._local.held = None
-        if held is not None and held[0] == _forks:
+        if held is not None and held.forks == _forks:
             with contextlib.suppress(Exception):
-                held[1].close()
+                held.proxy.close()

@@ -16,12 +16,58 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from signage.adapters.db.rollups import rebuild_rollups
-
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The backfill as it stood when this migration was written: a migration must not change
+# with app code (`signage.adapters.db.rollups.rebuild_rollups` is the living copy;
+# tests/integration/test_report_rollups.py checks this backfill gives the rollups ingest
+# keeps). Buckets are 15 minutes (900,000 ms); the division floors like Python's `//`.
+_NULL_ID = -(2**63)
+_BACKFILL_PLAYS = """
+INSERT INTO play_rollups (device_id, bucket, approval_id, playlist_id, entry_id, asset_sha256,
+    status, clock_verified, note, plays, duration_ms, min_duration_ms, max_duration_ms,
+    min_started_ms, max_started_ms, max_ended_ms)
+SELECT device_id, bucket, approval_id, playlist_id, entry_id, asset_sha256, status,
+    clock_verified, note, COUNT(*), SUM(length), MIN(length), MAX(length),
+    MIN(started_at_ms), MAX(started_at_ms), MAX(ended_at_ms)
+FROM (
+    SELECT device_id,
+        (started_at_ms - ((started_at_ms % 900000) + 900000) % 900000) / 900000 AS bucket,
+        COALESCE(approval_id, :null_id) AS approval_id,
+        COALESCE(playlist_id, :null_id) AS playlist_id,
+        COALESCE(entry_id, :null_id) AS entry_id,
+        COALESCE(asset_sha256, '') AS asset_sha256, status, clock_verified,
+        CASE WHEN note IS NULL THEN '' ELSE '!' || note END AS note,
+        ended_at_ms - started_at_ms AS length, started_at_ms, ended_at_ms
+    FROM play_records
+) AS plays
+GROUP BY device_id, bucket, approval_id, playlist_id, entry_id, asset_sha256, status,
+    clock_verified, note
+"""
+_MICROSECONDS = {
+    "sqlite": "CAST(strftime('%s', at) AS INTEGER) * 1000000 + CAST(substr(at, 21, 6) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT)",
+}
+_BACKFILL_HEARTBEATS = """
+INSERT INTO heartbeat_rollups (device_id, bucket, first_us, last_us, beats, max_gap_us,
+    not_ready)
+SELECT device_id, bucket, MIN(us), MAX(us), COUNT(*), COALESCE(MAX(gap), 0),
+    SUM(CASE WHEN NOT plan_ready THEN 1 ELSE 0 END)
+FROM (
+    SELECT device_id, bucket, us, plan_ready,
+        us - LAG(us) OVER (PARTITION BY device_id, bucket ORDER BY us, id) AS gap
+    FROM (
+        SELECT id, device_id, plan_ready, us,
+            (us - ((us % 900000000) + 900000000) % 900000000) / 900000000 AS bucket
+        FROM (SELECT id, device_id, plan_ready, {us} AS us FROM device_heartbeats) AS raw
+    ) AS timed
+) AS beats
+GROUP BY device_id, bucket
+"""
 
 
 def upgrade() -> None:
@@ -74,7 +120,9 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
-    rebuild_rollups(op.get_bind())
+    bind = op.get_bind()
+    bind.execute(sa.text(_BACKFILL_PLAYS), {"null_id": _NULL_ID})
+    bind.execute(sa.text(_BACKFILL_HEARTBEATS.format(us=_MICROSECONDS[bind.dialect.name])))
 
 
 def downgrade() -> None:
