@@ -21,9 +21,9 @@ from signage_player.records import Ident
 
 PLAN_VERSION = 1
 DEFAULT_POLL_INTERVAL_S = 30.0
-SegmentKind = Literal["content", "nothing", "blank"]
-BlackReason = Literal["nothing", "blank", "empty", "before_horizon", "horizon_end"]
-_KINDS: tuple[SegmentKind, ...] = ("content", "nothing", "blank")
+SegmentKind = Literal["content", "nothing", "closed", "blank"]
+BlackReason = Literal["nothing", "closed", "blank", "empty", "before_horizon", "horizon_end"]
+_KINDS: tuple[SegmentKind, ...] = ("content", "nothing", "closed", "blank")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -376,8 +376,8 @@ def black_reason(plan: Plan, t_ms: int) -> BlackReason | None:
         return "horizon_end" if t_ms >= plan.horizon_end_ms else "before_horizon"
     if segment.kind == "blank":
         return "blank"
-    if segment.kind == "nothing":
-        return "nothing"
+    if segment.kind == "nothing" or segment.kind == "closed":
+        return segment.kind
     return None if cycle(plan, segment) else "empty"
 
 
@@ -425,7 +425,8 @@ def first_removal(
 ) -> tuple[int, str] | None:
     """When, in `[from_ms, until_ms)`, content of `approval_id` stops being allowed.
 
-    Content is removed where the plan shows black (`blank`, `nothing`, past the horizon)
+    Content is removed where the plan shows black (`blank`, `nothing`, `closed`, past the
+    horizon)
     or when its approval no longer appears in the plan from `from_ms` on (a withdrawal or
     a new approval: the server keeps the part of today before a withdrawal in the plan).
     Returns the instant and the reason (`withdrawn`, `blank`, `plan_changed`).

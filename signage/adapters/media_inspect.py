@@ -221,7 +221,7 @@ def _upright(path: Path, max_pixels: int) -> tuple[Image.Image, str, bytes | Non
     """Decoded, EXIF-transposed, 8-bit L/RGB/RGBA; its sniffed MIME and a still-valid ICC."""
     mime = sniff_mime(path)
     if not mime.startswith("image/"):
-        raise UploadRefusedError(RefusalCode.UNSUPPORTED_TYPE, f"{path.name} is not an image")
+        raise UploadRefusedError(RefusalCode.UNSUPPORTED_TYPE, "the file is not an image")
     image, _ = _decode(path, mime, max_pixels)
     with image:
         # A CMYK or 16-bit profile no longer describes the converted pixels.

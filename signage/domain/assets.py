@@ -69,6 +69,17 @@ class RefusalCode(StrEnum):
     PROBE_TIMEOUT = "probe_timeout"
 
 
+# Decoders name the file they failed on; the server's folders are nobody's business.
+_QUOTED_PATH = re.compile(r"""(['"])(?:/|[^'"\s]*\.part\1)[^'"]*\1""")
+_BARE_PATH = re.compile(r"(?<![\w./])(?:/[^\s'\",;()]+|[^\s'\",;()]+\.part\b)")
+HIDDEN_PATH = "the uploaded file"
+
+
+def without_paths(text: str) -> str:
+    """The text with every absolute path (and staging `.part` name) replaced by words."""
+    return _BARE_PATH.sub(HIDDEN_PATH, _QUOTED_PATH.sub(HIDDEN_PATH, text))
+
+
 class UploadRefusedError(SignageError):
     """An uploaded file was refused; nothing of it is kept.
 
@@ -79,6 +90,7 @@ class UploadRefusedError(SignageError):
     """
 
     def __init__(self, code: RefusalCode | str, reason: str) -> None:
+        reason = without_paths(reason)
         super().__init__(f"{code}: {reason}")
         self.code = RefusalCode(code)
         self.reason = reason

@@ -7,7 +7,10 @@ Layout (the service zips these paths as they are)::
     checkpoints.jsonl                 {"checkpoint": {...}, "signature": b64} per line,
                                       consecutive seqs (see evidence_checkpoint)
     server_public_key.pem             the server's Ed25519 key (SubjectPublicKeyInfo PEM)
-    plays.csv                         the campaign's plays in the period, and a TOTAL line
+    plays.csv                         the campaign's plays in the period, the records at
+                                      its screens that no campaign can claim (their ids
+                                      are not their plan's: excluded, never counted), and
+                                      a TOTAL line
     devices/<device id>/public_key.pem
     devices/<device id>/chain.jsonl   one record per line, by seq: a full record (every
                                       field, signature, and "hash") or, for other
@@ -23,8 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
@@ -38,6 +42,7 @@ from signage.domain.evidence_checkpoint import (
 from signage.domain.evidence_csv import PlayRow, play_row, plays_csv
 from signage.domain.plan_clock import to_ticks
 from signage.domain.plan_playback import Playlists
+from signage.domain.play_ids import count_by_reason
 from signage.domain.playlog import Ident, PlayRecord, missing_ranges
 from signage.domain.schedule import require_aware
 
@@ -110,6 +115,13 @@ class DeviceEvidence:
     public_key: bytes
     records: Sequence[PlayRecord]
     enrolled_at_ms: int | None = None
+    # seq → note of records the server excluded at ingest because their ids are not
+    # their plan's (`play_ids`): listed in full and in the CSV, never counted.
+    excluded: Mapping[int, str] = field(default_factory=dict)
+
+    def listed(self, record: PlayRecord, approvals: Collection[Ident]) -> bool:
+        """Whether the bundle shows the record in full and in the CSV."""
+        return record.approval_id in approvals or record.seq in self.excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +155,7 @@ def _slice(
     checkpoints: Sequence[SignedCheckpoint],
 ) -> _Slice | None:
     in_period = [r for r in device.records if low_ms <= r.started_at_ms < high_ms]
-    if not any(r.approval_id in approvals for r in in_period):
+    if not any(device.listed(r, approvals) for r in in_period):
         return None
     first_seq = min(r.seq for r in in_period)
     anchor = _anchor(device, max(r.seq for r in in_period), checkpoints)
@@ -208,7 +220,7 @@ def build_bundle(
     for part in slices:
         device = part.device
         files[chain_path(device.device_id)] = jsonl(
-            [chain_line(r, full=r.approval_id in approval_ids) for r in part.records]
+            [chain_line(r, full=device.listed(r, approval_ids)) for r in part.records]
         )
         files[key_path(device.device_id)] = public_key_pem(device.public_key)
         anchor_ms = _ms(part.anchor.checkpoint.created_at)
@@ -219,9 +231,10 @@ def build_bundle(
                 expected_ms=_expected(r, expected_durations),
                 anchor_ms=anchor_ms,
                 enrolled_at_ms=device.enrolled_at_ms,
+                excluded_at_ingest=device.excluded.get(r.seq),
             )
             for r in part.records
-            if r.approval_id in approval_ids and low_ms <= r.started_at_ms < high_ms
+            if device.listed(r, approval_ids) and low_ms <= r.started_at_ms < high_ms
         )
         head = part.anchor.checkpoint.head_of(device.device_id)
         assert head is not None
@@ -235,6 +248,7 @@ def build_bundle(
                 "head_seq": head.seq,
                 "checkpoint_seq": part.anchor.checkpoint.seq,
                 "gaps": [list(gap) for gap in part.gaps],
+                "excluded": [[seq, note] for seq, note in sorted(device.excluded.items())],
                 "chain": chain_path(device.device_id),
                 "public_key": key_path(device.device_id),
             }
@@ -261,6 +275,9 @@ def build_bundle(
             "counted_plays": sum(row.counted for row in rows),
             "counted_ms": sum(row.counted_ms for row in rows),
         },
+        "excluded": dict(
+            count_by_reason(Counter(r.excluded_reason for r in rows if r.excluded_reason))
+        ),
         "files": {path: sha256_hex(data) for path, data in sorted(files.items())},
     }
     files[MANIFEST] = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"

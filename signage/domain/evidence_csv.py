@@ -71,8 +71,12 @@ def play_row(
     expected_ms: int | None,
     anchor_ms: int,
     enrolled_at_ms: int | None = None,
+    excluded_at_ingest: str | None = None,
 ) -> PlayRow:
-    """Judge one record: implausible (against the anchoring checkpoint's time) or counted."""
+    """Judge one record: excluded at ingest (the server's note: its ids are not its plan's),
+    implausible (against the anchoring checkpoint's time), or counted."""
+    if excluded_at_ingest is not None:
+        return PlayRow(record, timezone, expected_ms, excluded_at_ingest, False)
     excluded = implausibility(record, now_ms=anchor_ms, enrolled_at_ms=enrolled_at_ms)
     if excluded is None and expected_ms is None:
         excluded = NOT_IN_PLAYLIST

@@ -234,7 +234,8 @@ class _Verifier:
             return _Link(seq, data["id"], data["prev_hash"], digest, digest, None, False)
         declared = data.pop("hash", None)
         record = parse_record(data)
-        if record.device_id != device_id:
+        # The server's rule: the id as text (a text id is chained, excluded as `id_type`).
+        if str(record.device_id) != str(device_id):
             raise ValidationError("device_id", f"is {record.device_id}, not {device_id}")
         self.full += 1
         computed = record.record_hash()
@@ -343,19 +344,25 @@ class _Verifier:
         low_ms, high_ms = manifest["period_ms"]
         approvals = set(manifest["approval_ids"])
         anchor_ms = to_ticks(anchor.checkpoint.created_at) // 1000 if anchor else high_ms
+        # Declared exclusions only ever take plays out of the counts, never add any.
+        declared_out = {int(seq): str(note) for seq, note in entry.get("excluded", [])}
         for link in chain.values():
             record = link.record
-            if record is None or record.approval_id not in approvals:
+            if record is None:
+                continue
+            if record.approval_id not in approvals and record.seq not in declared_out:
                 continue
             if not low_ms <= record.started_at_ms < high_ms:
                 continue
             key_of = (record.approval_id, record.playlist_id, record.asset_sha256)
+            expected = durations.get(key_of)  # type: ignore[arg-type]
             self.rows[(str(device_id), str(record.seq))] = play_row(
                 record,
                 timezone=entry["timezone"],
-                expected_ms=durations.get(key_of),  # type: ignore[arg-type]
+                expected_ms=expected,
                 anchor_ms=anchor_ms,
                 enrolled_at_ms=entry.get("enrolled_at_ms"),
+                excluded_at_ingest=declared_out.get(record.seq),
             )
 
     def check_head(

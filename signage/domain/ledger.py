@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from signage.domain.errors import ValidationError
 from signage.domain.evidence_checkpoint import GENESIS_DIGEST, ChainHead, parse_checkpoint
+from signage.domain.play_ids import PlanIds, unresolved
 from signage.domain.playlog import (
     DEFAULT_SKEW_MS,
     GENESIS_HASH,
@@ -34,9 +35,15 @@ def ingest_exclusion(
     now_ms: int,
     enrolled_at_ms: int | None,
     asset_known: bool,
+    ids: PlanIds,
     skew_ms: int = DEFAULT_SKEW_MS,
 ) -> str | None:
-    """Why a correctly signed record stays in the chain but out of the counts, or None."""
+    """Why a correctly signed record stays in the chain but out of the counts, or None:
+    ids that are not its device's plan ids first, then implausible content, then an
+    asset the server never had."""
+    unknown = unresolved(record, ids)
+    if unknown is not None:
+        return unknown
     reason = implausibility(record, now_ms=now_ms, enrolled_at_ms=enrolled_at_ms, skew_ms=skew_ms)
     if reason is None and record.asset_sha256 is not None and not asset_known:
         return UNKNOWN_ASSET

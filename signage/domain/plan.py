@@ -25,7 +25,14 @@ from enum import StrEnum
 from signage.domain.errors import ValidationError
 from signage.domain.plan_clock import to_ticks
 from signage.domain.plan_index import ApprovalIndex, PlanMemo, pairs_for
-from signage.domain.plan_sweep import BLANK, CONTENT, LOOKBACK_LIMIT_DAYS, LocationPlanner
+from signage.domain.plan_sweep import (
+    BLANK,
+    CLOSED,
+    CONTENT,
+    LOOKBACK_LIMIT_DAYS,
+    NOTHING,
+    LocationPlanner,
+)
 from signage.domain.schedule import Approval, Blank, PlanLocation, ScheduleEntry, require_aware
 
 MAX_LOOKBACK = timedelta(days=LOOKBACK_LIMIT_DAYS)
@@ -33,14 +40,26 @@ DEFAULT_LOOK_AHEAD = timedelta(days=8)
 
 
 class SegmentKind(StrEnum):
-    """What a segment shows: entries' content, nothing (black or dark), or a blank."""
+    """What a segment shows: entries' content, a blank, or black: `nothing` inside the
+    operating hours (nothing scheduled), `closed` outside them."""
 
     CONTENT = "content"
     NOTHING = "nothing"
     BLANK = "blank"
+    CLOSED = "closed"
+
+    @property
+    def dark(self) -> bool:
+        """True when the screen is black without a blank: nothing scheduled, or closed."""
+        return self in (SegmentKind.NOTHING, SegmentKind.CLOSED)
 
 
-_KINDS = {CONTENT: SegmentKind.CONTENT, BLANK: SegmentKind.BLANK}
+_KINDS = {
+    NOTHING: SegmentKind.NOTHING,
+    CONTENT: SegmentKind.CONTENT,
+    BLANK: SegmentKind.BLANK,
+    CLOSED: SegmentKind.CLOSED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +152,7 @@ def plan_for(
             Segment(
                 instant(first),
                 instant(last),
-                _KINDS.get(kind, SegmentKind.NOTHING),
+                _KINDS[kind],
                 tuple(live[index] for index in indices),
             )
         )

@@ -24,12 +24,17 @@ from signage.domain.schedule import Approval, Blank, PlanLocation, ScheduleEntry
 LOOKBACK_LIMIT_DAYS = 366
 # Most segments are shorter than this; longer ones cost a few more sweeps.
 _FIRST_LOOKBACK = TICKS_PER_DAY // 4
-NOTHING, BLANK, CONTENT = 0, 1, 2
+# A dark state that lasted this long without anything scheduled has lasted for ever.
+_STEADY = 8 * TICKS_PER_DAY
+NOTHING, BLANK, CONTENT, CLOSED = 0, 1, 2, 3
 # A state is (kind, indices of the winning entries in round-robin order).
 State = tuple[int, tuple[int, ...]]
 Raw = list[tuple[int, int, State]]
 _NOTHING: State = (NOTHING, ())
+_CLOSED: State = (CLOSED, ())
 _BLANKED: State = (BLANK, ())
+# The dark states: nothing scheduled inside the operating hours, or outside them.
+_DARK = (_NOTHING, _CLOSED)
 # Event codes: hours, blanks, then one per entry from _FIRST_ENTRY on.
 _HOURS, _BLANK, _FIRST_ENTRY = 0, 1, 2
 
@@ -142,7 +147,9 @@ class LocationPlanner:
             state: State
             if blank_count > 0:
                 state = _BLANKED
-            elif open_count <= 0 or not active:
+            elif open_count <= 0:
+                state = _CLOSED
+            elif not active:
                 state = _NOTHING
             elif len(active) == 1:
                 state = (CONTENT, (next(iter(active)) - _FIRST_ENTRY,))
@@ -171,8 +178,10 @@ class LocationPlanner:
         raw = self.sweep(low, end)
         while raw[0][0] == low and raw[0][1] > start and low > floor:
             state = raw[0][2]
-            if state == _NOTHING and (self.quiet_before is None or low <= self.quiet_before):
-                # Nothing has shown here since before anything could: no true start.
+            quiet = self.quiet_before is None or low <= self.quiet_before
+            if state in _DARK and quiet and raw[0][1] - low >= _STEADY:
+                # Dark here since before anything could show, and unchanged for more than a
+                # week of the (weekly) operating hours, so unchanged for ever: no true start.
                 raw[0] = (floor, raw[0][1], state)
                 break
             earlier = max(floor, start - 2 * (start - low))

@@ -8,20 +8,35 @@ auditor downloaded.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from signage.domain.evidence import DeviceEvidence, build_bundle, expected_durations_from
+from signage.domain.evidence_checkpoint import format_utc
 from signage.domain.evidence_csv import PlayRow, plays_csv
+from signage.domain.play_ids import ID_REASONS, reason_code
 from signage.domain.playlog import counts
 from signage.domain.reconcile_types import NOT_IN_PLAYLIST, PlayFact
-from signage.services.audit_inputs import CampaignInputs, ReportFilter, campaign_inputs, epoch_ms
+from signage.services.audit_inputs import (
+    CampaignInputs,
+    ReportFilter,
+    campaign_inputs,
+    epoch_ms,
+    excluded_at,
+    from_ms,
+)
 from signage.services.audit_reports import AuditReportServices, DayRow
 from signage.services.checkpoints import signed_checkpoint
 from signage.services.device_ports import StoredPlay
-from signage.services.ledger_ports import BundleArchiver, ServerSigner, SpreadsheetWriter
+from signage.services.ledger_ports import (
+    BundleArchiver,
+    ExcludedRecords,
+    ServerSigner,
+    SpreadsheetWriter,
+)
 from signage.services.ports import Clock, UnitOfWorkFactory
 
 SUMMARY_HEADER = (
@@ -58,6 +73,52 @@ DETAIL_HEADER = (
     "compliance_pct",
     "reasons",
 )
+
+
+EXCLUDED_REASON_HEADER = ("reason", "records")
+EXCLUDED_HEADER = (
+    "device_id",
+    "seq",
+    "record_id",
+    "started_utc",
+    "sent_location_id",
+    "sent_approval_id",
+    "sent_entry_id",
+    "sent_playlist_id",
+    "asset_sha256",
+    "status",
+    "reason",
+    "note",
+)
+
+
+def _sent(value: object) -> str:
+    """An id as the device sent it, JSON-typed (`7` and `"7"` stay apart)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def excluded_rows(excluded: ExcludedRecords) -> list[list[object]]:
+    """One line per record kept out of the counts at ingest, oldest first."""
+    lines: list[list[object]] = []
+    for play, device_id in sorted(excluded.plays, key=lambda p: (p[1], p[0].record.seq)):
+        r = play.record
+        lines.append(
+            [
+                device_id,
+                r.seq,
+                r.id,
+                format_utc(from_ms(r.started_at_ms)),
+                _sent(r.location_id),
+                _sent(r.approval_id),
+                _sent(r.entry_id),
+                _sent(r.playlist_id),
+                r.asset_sha256 or "",
+                r.status,
+                reason_code(play.note or ""),
+                play.note or "",
+            ]
+        )
+    return lines
 
 
 def _s(ms: int) -> float:
@@ -135,6 +196,7 @@ class AuditExportServices:
         for play, device_id in plays:
             location = inputs.locations.get(inputs.location_of(device_id) or 0)
             record, note = play.record, play.note
+            # A record's own `device_id` may be text (excluded: id_type); the chain says.
             if location is None:
                 continue
             zone = ZoneInfo(location.spec.timezone)
@@ -148,12 +210,18 @@ class AuditExportServices:
         return rows
 
     def plays_csv(self, campaign_id: int, wanted: ReportFilter) -> bytes:
-        """Every play of the campaign in the filter: local time and UTC, verdict, a TOTAL line."""
+        """Every play of the campaign in the filter, and every record at its screens that
+        no campaign can claim (excluded with its reason): local time and UTC, verdict, a
+        TOTAL line."""
         with self.uow_factory(readonly=True) as uow:
             inputs = campaign_inputs(uow, campaign_id, wanted, with_heartbeats=False)
             plays = uow.ledger.stored_plays(
                 inputs.own_ids, epoch_ms(inputs.start), epoch_ms(inputs.end)
             )
+            excluded = excluded_at(uow, inputs, limit=None)
+        listed = {play.record.id for play, _ in plays}
+        plays += [(p, device_id) for p, device_id in excluded.plays if p.record.id not in listed]
+        plays.sort(key=lambda found: (found[1], found[0].record.seq))
         return plays_csv(self.play_rows(inputs, plays))
 
     def summary_xlsx(self, campaign_id: int, wanted: ReportFilter) -> bytes:
@@ -161,10 +229,18 @@ class AuditExportServices:
         report = self.reports.campaign_report(campaign_id, wanted)
         summary = [summary_row(row) for row in report.rows]
         details = [line for row in report.rows for line in detail_rows(row)]
+        with self.uow_factory(readonly=True) as uow:
+            inputs = campaign_inputs(
+                uow, campaign_id, wanted, with_heartbeats=False, with_facts=False
+            )
+            excluded = excluded_at(uow, inputs, limit=None)
+        reasons = [[reason, number] for reason, number in excluded.by_reason]
         return self.spreadsheets.workbook(
             [
                 ("Planned vs actual", SUMMARY_HEADER, summary),
                 ("Entries and creatives", DETAIL_HEADER, details),
+                ("Excluded by reason", EXCLUDED_REASON_HEADER, reasons),
+                ("Excluded records", EXCLUDED_HEADER, excluded_rows(excluded)),
             ]
         )
 
@@ -175,12 +251,18 @@ class AuditExportServices:
             low, high = epoch_ms(inputs.start), epoch_ms(inputs.end)
             rows = uow.checkpoints.since(inputs.start - timedelta(days=1))
             checkpoints = [signed_checkpoint(row) for row in rows]
+            # Records whose ids are not their plan's, by device: listed, never counted.
+            unclaimed: dict[int, dict[int, str]] = {}
+            for play, device_id in excluded_at(uow, inputs, limit=None).plays:
+                if play.note is not None and reason_code(play.note) in ID_REASONS:
+                    unclaimed.setdefault(device_id, {})[play.record.seq] = play.note
             involved = sorted(
                 {
                     int(f.device_id)
                     for f in inputs.facts
                     if low <= f.started_at_ms < high and int(f.device_id) in inputs.devices
                 }
+                | set(unclaimed)
             )
             devices = []
             for device_id in involved:
@@ -203,6 +285,7 @@ class AuditExportServices:
                         public_key=device.public_key,
                         records=records,
                         enrolled_at_ms=epoch_ms(device.enrolled_at),
+                        excluded=unclaimed.get(device_id, {}),
                     )
                 )
         durations: dict[tuple[int | str, int | str, str], int] = {}

@@ -23,7 +23,7 @@ from signage.domain.plan_playback import PlaylistItem
 from signage.domain.reconcile_types import PlayFact, PlayGroup
 from signage.domain.schedule import Approval, Blank
 from signage.services.campaign_changes import campaign_or_404
-from signage.services.ledger_ports import HeartbeatMark
+from signage.services.ledger_ports import ExcludedRecords, HeartbeatMark
 from signage.services.ports import UnitOfWork
 
 MAX_DAYS = 400
@@ -81,6 +81,8 @@ class CampaignInputs:
     # per location the online and not-ready spans (None: make them from `heartbeats`).
     groups: list[PlayGroup] = field(default_factory=list)
     beats: dict[int, tuple[list[Span], list[Span]]] | None = None
+    # Records kept out of the counts at ingest that concern the campaign (`excluded_at`).
+    excluded: ExcludedRecords | None = None
     # Per (location, UTC hour): the zone's offset in ms through that hour (None: it
     # changes inside it), so a local hour costs an addition (`local_hour`).
     _offsets: dict[tuple[int, int], int | None] = field(
@@ -211,7 +213,7 @@ def campaign_inputs(
     heartbeats = (
         list(uow.ledger.heartbeat_marks(list(devices), start, end)) if with_heartbeats else []
     )
-    return CampaignInputs(
+    inputs = CampaignInputs(
         campaign=campaign,
         first_day=first,
         last_day=last,
@@ -227,6 +229,22 @@ def campaign_inputs(
         devices=devices,
         facts=facts,
         heartbeats=heartbeats,
+    )
+    inputs.excluded = excluded_at(uow, inputs)
+    return inputs
+
+
+def excluded_at(
+    uow: UnitOfWork, inputs: CampaignInputs, limit: int | None = 500
+) -> ExcludedRecords:
+    """Records at the campaign's screens in its period that ingest kept out of the counts:
+    the campaign's own, and those whose ids no campaign can claim."""
+    return uow.ledger.excluded(
+        list(inputs.devices),
+        epoch_ms(inputs.start),
+        epoch_ms(inputs.end),
+        limit,
+        approval_ids=inputs.own_ids,
     )
 
 

@@ -7,7 +7,7 @@ Read-only: every query opens a read-only unit of work and writes nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +39,8 @@ from signage.services.audit_inputs import (
     overlap_ms,
 )
 from signage.services.audit_rollups import online_at, read_heartbeats, read_plays
-from signage.services.device_ports import QuarantinedPlay, StoredPlay
+from signage.services.device_ports import QuarantinedPlay
+from signage.services.ledger_ports import ExcludedRecords
 from signage.services.plans import plan_location
 from signage.services.ports import Clock, UnitOfWorkFactory
 
@@ -90,6 +91,9 @@ class CampaignReport:
     locations: dict[int, str]
     rows: tuple[DayRow, ...]
     hourly: tuple[tuple[int, int, int], ...] = field(default=())  # hour, counted, other
+    # Records at these screens in the period kept out of the counts at ingest: this
+    # campaign's, and those no campaign can claim (ids that are not the plan's).
+    excluded: ExcludedRecords = field(default_factory=lambda: ExcludedRecords([], {}))
 
     @property
     def days(self) -> list[date]:
@@ -225,6 +229,7 @@ class AuditReportServices:
             names,
             tuple(rows),
             plays_per_hour(inputs),
+            inputs.excluded or ExcludedRecords([], {}),
         )
 
     def campaign_overview(self) -> list[tuple[Campaign, int, bool]]:
@@ -304,13 +309,12 @@ class AuditReportServices:
 
     def excluded_records(
         self, location_id: int | None, since: datetime, until: datetime
-    ) -> list[tuple[StoredPlay, int | None]]:
-        """Chained records kept out of the counts, with why (and the location)."""
+    ) -> ExcludedRecords:
+        """Chained records kept out of the counts at ingest, with why, and counts per reason."""
         _locations, devices = self._devices(location_id)
         ids = list(devices) if location_id is not None else None
         with self.uow_factory(readonly=True) as uow:
-            plays = uow.ledger.excluded(ids, epoch_ms(since), epoch_ms(until), RECORDS_LIMIT)
-        return [(p, _location_of(devices, p)) for p in plays]
+            return uow.ledger.excluded(ids, epoch_ms(since), epoch_ms(until), RECORDS_LIMIT)
 
     def quarantined_records(
         self, location_id: int | None, since: datetime, until: datetime
@@ -320,12 +324,6 @@ class AuditReportServices:
         ids = list(devices) if location_id is not None else None
         with self.uow_factory(readonly=True) as uow:
             return uow.ledger.quarantined(ids, since, until, RECORDS_LIMIT)
-
-
-def _location_of(devices: Mapping[int, Device], play: StoredPlay) -> int | None:
-    value = play.record.device_id
-    device = devices.get(int(value)) if str(value).isdigit() else None
-    return device.location_id if device is not None else None
 
 
 def _gaps(spans: Sequence[Span], low: datetime, high: datetime) -> list[Span]:

@@ -21,6 +21,7 @@ from typing import Any
 from signage.domain.devices import Device
 from signage.domain.errors import ValidationError
 from signage.domain.ledger import Link, ingest_exclusion
+from signage.domain.play_ids import PlanIds, plan_ids
 from signage.domain.playlog import (
     DEFAULT_SKEW_MS,
     PlayRecord,
@@ -153,15 +154,27 @@ class _Batch:
         links = self.uow.ledger.links_at(self.device.id, wanted)
         shas = {r.asset_sha256 for r in records if r.asset_sha256 is not None}
         assets = self.uow.ledger.known_assets(shas) if shas else set()
+        ids = self._plan_ids(records)
         for item in checked:
-            self.results.append(self._one(item, known, links, assets))
+            self.results.append(self._one(item, known, links, assets, ids))
         plays = [play for _, play, _ in self.pending]
         if plays and not self.uow.ledger.add_many(self.device.id, plays):
             self._one_by_one()
         return self.results
 
+    def _plan_ids(self, records: Sequence[PlayRecord]) -> PlanIds:
+        """The ids of the approvals these records name, as given to this device."""
+        wanted = {r.approval_id for r in records if type(r.approval_id) is int}
+        found = [a for i in sorted(wanted) if (a := self.uow.approvals.get(i)) is not None]
+        return plan_ids(self.device.location_id, found)
+
     def _one(
-        self, item: Checked, known: dict[str, str], links: dict[int, Link], assets: set[str]
+        self,
+        item: Checked,
+        known: dict[str, str],
+        links: dict[int, Link],
+        assets: set[str],
+        ids: PlanIds,
     ) -> PlayResult:
         record = item.record
         if record is None:
@@ -187,6 +200,7 @@ class _Batch:
             now_ms=self.now_ms,
             enrolled_at_ms=self.enrolled_ms,
             asset_known=record.asset_sha256 in assets,
+            ids=ids,
             skew_ms=self.skew_ms,
         )
         play = StoredPlay(record, item.digest, item.canonical, self.now, note)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
+from signage.domain.play_ids import count_by_reason
 from signage.domain.playlog import PlayRecord
 from signage.domain.reconcile_types import PlayFact, PlayGroup
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
@@ -55,6 +56,25 @@ class HeartbeatBucket:
     beats: int
     max_gap: timedelta | None
     not_ready: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedRecords:
+    """Records kept in their chains but out of the counts: up to a limit, newest first, and
+    the number of all of them per exclusion note."""
+
+    plays: list[tuple[StoredPlay, int]]  # with the id of the device whose chain holds it
+    by_note: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """How many records were excluded, listed or not."""
+        return sum(self.by_note.values())
+
+    @property
+    def by_reason(self) -> list[tuple[str, int]]:
+        """The counts per named reason (`id_type`, `not_in_plan`, …), largest first."""
+        return count_by_reason(self.by_note)
 
 
 class LedgerRepository(Protocol):
@@ -128,9 +148,19 @@ class LedgerRepository(Protocol):
         ...
 
     def excluded(
-        self, device_ids: Collection[int] | None, low_ms: int, high_ms: int, limit: int
-    ) -> list[StoredPlay]:
-        """Chained records kept out of the counts (with their reason), newest first."""
+        self,
+        device_ids: Collection[int] | None,
+        low_ms: int,
+        high_ms: int,
+        limit: int | None,
+        approval_ids: Collection[int] | None = None,
+    ) -> ExcludedRecords:
+        """Chained records starting in `[low_ms, high_ms)` that were kept out of the counts
+        at ingest (with their note), newest first, and how many there are per note.
+
+        With `approval_ids`, only those of these approvals and those no campaign can
+        claim (excluded for ids that are not their plan's: `play_ids.ID_REASONS`).
+        """
         ...
 
     def quarantined(

@@ -97,8 +97,10 @@ class TimelineServices:
         def label(segment_kind: SegmentKind, campaign_ids: list[int]) -> str:
             if segment_kind is SegmentKind.BLANK:
                 return "emergency blank"
+            if segment_kind is SegmentKind.CLOSED:
+                return "closed (outside operating hours)"
             if segment_kind is SegmentKind.NOTHING:
-                return "black"
+                return "black (nothing scheduled)"
             return " + ".join(names.get(c, f"campaign {c}") for c in campaign_ids)
 
         on_screen = []

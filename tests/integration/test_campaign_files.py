@@ -154,7 +154,7 @@ def test_demo_approval_waits_for_renders_then_the_screen_plays(svc: Any) -> None
     # 23:30 local is outside the screen's operating hours even though the window runs on.
     late = svc.plans.what_is_on(location.id, at + timedelta(hours=2, minutes=30))
     assert late.segment is not None
-    assert late.segment.kind is SegmentKind.NOTHING
+    assert late.segment.kind is SegmentKind.CLOSED
 
 
 def test_the_calendar_export_opens_as_weekly_events_in_the_screen_zone(svc: Any) -> None:

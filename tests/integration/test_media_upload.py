@@ -54,7 +54,17 @@ def refusal(
 ) -> UploadRefusedError:
     with pytest.raises(UploadRefusedError) as caught:
         upload(store, data, name, max_bytes)
+    assert_names_no_server_path(caught.value, store.root)
     return caught.value
+
+
+def assert_names_no_server_path(error: UploadRefusedError, root: Path) -> None:
+    """A refusal is shown to whoever uploaded: it names no folder or staging file of ours."""
+    for text in (error.reason, str(error)):
+        assert str(root) not in text
+        assert str(root.resolve()) not in text
+        assert ".part" not in text
+        assert "upload-" not in text
 
 
 # ---- accepted uploads ----

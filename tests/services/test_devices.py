@@ -189,24 +189,36 @@ def test_plan_etag_stays_through_the_day_and_a_blank_changes_it(world: World) ->
     assert blanked.document["segments"][-1]["kind"] == "blank"
 
 
-def test_plays_are_checked_and_answered_one_by_one(world: World) -> None:
-    from signage.domain.assets import AssetInfo, AssetKind
+def plan_ids_of(world: World) -> dict[str, Any]:
+    """The ids of a real approval on the centre screen, as its plan hands them out."""
+    poster = world.still("poster")
+    playlist = world.s.playlists.create_playlist(
+        world.staff, "Posters", [{"creative_id": poster.id, "duration_ms": 8000}]
+    )
+    _campaign, approval = world.approved_campaign(playlist.playlist.id)
+    return {
+        "location_id": world.centre.id,
+        "approval_id": approval.id,
+        "entry_id": approval.snapshot.entries[0].entry.id,
+        "playlist_id": playlist.playlist.id,
+        "asset_sha256": poster.asset_sha256,
+    }
 
-    with world.s.uow_factory() as uow:  # the played asset is known (else: "unknown asset")
-        info = AssetInfo("a" * 64, AssetKind.IMAGE, "image/png", 1920, 1080, None, 1)
-        uow.assets.add(info, "a.png", world.clock.now(), "test")
-        uow.commit()
+
+def test_plays_are_checked_and_answered_one_by_one(world: World) -> None:
+    ids = plan_ids_of(world)
     device, token, key = enrolled(world)
     device = world.s.devices.device_for_token(token)
-    first = signed(key, device.id, 1)
+    first = signed(key, device.id, 1, **ids)
     second = signed(
         key,
         device.id,
         2,
         prev_hash=record_hash(canonical_bytes(first), first["signature"]),
         ended_at_ms=1_780_300_000_000,
+        **ids,
     )
-    broken_link = signed(key, device.id, 3, prev_hash="b" * 64)
+    broken_link = signed(key, device.id, 3, prev_hash="b" * 64, **ids)
     foreign = signed(key, device.id + 1, 4)
     malformed = {**signed(key, device.id, 5), "seq": 1.5}
     results = world.s.player.record_plays(

@@ -76,7 +76,9 @@ def oracle_state(
                 for d in candidates
             ):
                 live.append((entry.priority, approval.id, entry.id))
-    if not is_open or not live:
+    if not is_open:
+        return ("closed", frozenset())
+    if not live:
         return ("nothing", frozenset())
     best = max(priority for priority, _, _ in live)
     return ("content", frozenset((a, e) for p, a, e in live if p == best))

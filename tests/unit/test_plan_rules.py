@@ -213,7 +213,7 @@ def test_priority_zero_is_idle_content_within_operating_hours() -> None:
         ("05-01 08:00", "05-01 10:00", "content", (1,)),
         ("05-01 10:00", "05-01 12:00", "content", (2,)),
         ("05-01 12:00", "05-01 22:00", "content", (1,)),
-        ("05-01 22:00", "05-02 00:00", "nothing", ()),
+        ("05-01 22:00", "05-02 00:00", "closed", ()),
     ]
 
 

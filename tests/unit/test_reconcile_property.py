@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from signage.domain.plan import SegmentKind, plan_for
 from signage.domain.plan_clock import from_ticks, to_ticks
 from signage.domain.plan_playback import PlaylistItem, Playlists, plays_between
+from signage.domain.play_ids import ID_REASONS, PlanIds, reason_code, unresolved_ids
 from signage.domain.playlog import COUNT_TOLERANCE_MS
 from signage.domain.reconcile import LocationFacts, PlayFact, reconcile_location
 from signage.domain.reconcile_tally import Accumulator, Tally, complement, merged
@@ -258,27 +259,45 @@ def cases(draw: st.DrawFn) -> Case:
         on = midnight + timedelta(seconds=draw(st.integers(-3_600, days * 86_400)))
         online.append((on, on + timedelta(seconds=draw(st.integers(1, 40_000)))))
     records = []
+    # What ingest knows of the device's plans: the note of a record whose ids are not theirs.
+    given = PlanIds(
+        location.id, {a.id: {e.id: e.playlist_id for e in a.entries} for a in approvals}
+    )
     for seq in range(draw(st.integers(0, 12))):
         approval = draw(st.sampled_from(approvals))
         items = playlists[(approval.id, approval.entries[0].playlist_id)]
         item = draw(st.sampled_from(items))
         started = to_ticks(midnight) // 1000 + draw(st.integers(-60_000, days * 86_400_000))
         length = max(0, item.duration_ms + draw(st.sampled_from((0, 0, 400, -700, 90_000))))
+        sent: dict[str, object] = {
+            "device_id": 1,
+            "location_id": location.id,
+            "approval_id": draw(st.sampled_from((approval.id, approval.id, 99))),
+            "entry_id": approval.entries[0].id,
+            "playlist_id": approval.entries[0].playlist_id,
+        }
+        # Ids that are not the plan's: as text, another entry or playlist, another screen.
+        wrong = draw(st.sampled_from((None, None, None, "text", "entry", "playlist", "location")))
+        if wrong == "text":
+            sent = {name: str(value) for name, value in sent.items()}
+        elif wrong is not None:
+            sent[f"{wrong}_id"] = 1000 + int(str(sent[f"{wrong}_id"]))
         records.append(
             PlayFact(
                 id=f"r{seq}",
-                device_id=1,
+                device_id=sent["device_id"],  # type: ignore[arg-type]
                 seq=seq,
                 started_at_ms=started,
                 ended_at_ms=started + length,
                 status=draw(st.sampled_from(("completed", "completed", "interrupted", "failed"))),
                 reason=None,
                 asset_sha256=draw(st.sampled_from((item.asset_key, item.asset_key, "d" * 64))),
-                playlist_id=approval.entries[0].playlist_id,
-                entry_id=approval.entries[0].id,
-                approval_id=draw(st.sampled_from((approval.id, approval.id, 99))),
+                playlist_id=sent["playlist_id"],  # type: ignore[arg-type]
+                entry_id=sent["entry_id"],  # type: ignore[arg-type]
+                approval_id=sent["approval_id"],  # type: ignore[arg-type]
                 clock_verified=draw(st.booleans()),
-                excluded_reason=draw(st.sampled_from((None, None, None, "implausible"))),
+                excluded_reason=unresolved_ids(sent, given)
+                or draw(st.sampled_from((None, None, None, "implausible"))),
             )
         )
     return Case(location, approvals, blanks, playlists, withdrawn, online, records, days)
@@ -311,6 +330,20 @@ def test_the_arithmetic_agrees_with_walking_every_play(case: Case) -> None:
     high = to_ticks(
         datetime.combine(FIRST + timedelta(days=days), time(0), tzinfo=ZoneInfo(location.timezone))
     )
+    known = {a.id for a in approvals}
+    in_days = [r for r in records if low <= r.started_at_ms * 1000 < high]
     assert [u.record_id for u in result.unattributed] == [
-        r.id for r in records if r.approval_id == 99 and low <= r.started_at_ms * 1000 < high
+        r.id for r in in_days if r.approval_id not in known
     ]
+    # Records whose ids are not the plan's never count and are always listed: under their
+    # reason in their campaign's row, or among the records no campaign can claim.
+    unresolved = [r for r in in_days if r.excluded_reason not in (None, "implausible")]
+    listed = sum(
+        n
+        for row in result.rows
+        for reason, n in row.total.excluded_reasons
+        if reason_code(reason) in ID_REASONS
+    )
+    assert listed == sum(r.approval_id in known for r in unresolved)
+    resolved = [r for r in records if r.excluded_reason is None and r.status == "completed"]
+    assert sum(row.total.counted_plays for row in result.rows) <= len(resolved)

@@ -19,10 +19,11 @@ from signage.adapters.db.play_insert import store_plays
 from signage.adapters.db.rollups import BUCKET_US, epoch_us, from_us, play_group
 from signage.domain.evidence_checkpoint import ChainHead
 from signage.domain.ledger import Link, StoredCheckpointRow
+from signage.domain.play_ids import ID_REASONS
 from signage.domain.playlog import PlayRecord
 from signage.domain.reconcile_types import BUCKET_MS, PlayFact, PlayGroup
 from signage.services.device_ports import QuarantinedPlay, StoredPlay
-from signage.services.ledger_ports import HeartbeatBucket, HeartbeatMark
+from signage.services.ledger_ports import ExcludedRecords, HeartbeatBucket, HeartbeatMark
 
 pr = t.play_records.c
 q = t.play_quarantine.c
@@ -223,15 +224,26 @@ class SqlLedgerRepository:
         return int(value) if value is not None else None
 
     def excluded(
-        self, device_ids: Collection[int] | None, low_ms: int, high_ms: int, limit: int
-    ) -> list[StoredPlay]:
-        query = select(t.play_records).where(
-            pr.note.is_not(None), pr.started_at_ms >= low_ms, pr.started_at_ms < high_ms
-        )
+        self,
+        device_ids: Collection[int] | None,
+        low_ms: int,
+        high_ms: int,
+        limit: int | None,
+        approval_ids: Collection[int] | None = None,
+    ) -> ExcludedRecords:
+        where = [pr.note.is_not(None), pr.started_at_ms >= low_ms, pr.started_at_ms < high_ms]
         if device_ids is not None:
-            query = query.where(pr.device_id.in_(sorted(device_ids)))
-        query = query.order_by(pr.started_at_ms.desc()).limit(limit)
-        return [_stored(row) for row in self.conn.execute(query)]
+            where.append(pr.device_id.in_(sorted(device_ids)))
+        if approval_ids is not None:
+            # Records whose ids are not their plan's belong to no campaign: every report of
+            # their screen lists them.
+            unclaimed = [pr.note.startswith(code + ":") for code in ID_REASONS]
+            where.append(or_(pr.approval_id.in_(sorted(approval_ids)), *unclaimed))
+        query = select(t.play_records).where(*where).order_by(pr.started_at_ms.desc())
+        rows = self.conn.execute(query if limit is None else query.limit(limit))
+        plays = [(_stored(row), int(row.device_id)) for row in rows]
+        counted = self.conn.execute(select(pr.note, func.count()).where(*where).group_by(pr.note))
+        return ExcludedRecords(plays, {str(note): int(n) for note, n in counted})
 
     def quarantined(
         self, device_ids: Collection[int] | None, since: datetime, until: datetime, limit: int
