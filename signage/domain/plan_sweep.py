@@ -185,6 +185,9 @@ class LocationPlanner:
                 raw[0] = (floor, raw[0][1], state)
                 break
             earlier = max(floor, start - 2 * (start - low))
+            if state in _DARK and quiet:
+                # Only the hours can change a quiet dark state: one look far enough back.
+                earlier = max(floor, min(earlier, raw[0][1] - _STEADY))
             prefix = self.sweep(earlier, low)
             if prefix[-1][2] == state:
                 raw[0] = (prefix.pop()[0], raw[0][1], state)

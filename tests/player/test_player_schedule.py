@@ -83,7 +83,7 @@ def test_an_item_running_past_the_segment_end_is_cut_at_the_boundary() -> None:
     assert next_boundary(parse_plan(doc), H0 + 16 * S) == H0 + 22 * S
 
 
-@pytest.mark.parametrize("kind", ["nothing", "blank"])
+@pytest.mark.parametrize("kind", ["nothing", "closed", "blank"])
 def test_nothing_and_blank_segments_are_black(kind: str) -> None:
     doc = plan_doc(
         [
